@@ -1,0 +1,27 @@
+"""groupkit: WhatsApp Business Platform group webhooks into tidy pandas frames.
+
+Read an archive of webhooks, look at the frames and the load report:
+
+>>> import groupkit
+>>> archive = groupkit.parse_webhooks([])
+>>> archive.statuses.empty, archive.report.records_read
+(True, 0)
+"""
+
+from groupkit import schema
+from groupkit.archive import Archive, LoadReport, Reject, parse_webhooks, read_webhooks
+from groupkit.exceptions import ArchiveError, GroupkitError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "GroupkitError",
+    "LoadReport",
+    "Reject",
+    "__version__",
+    "parse_webhooks",
+    "read_webhooks",
+    "schema",
+]
