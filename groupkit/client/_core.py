@@ -1,0 +1,394 @@
+"""What the sync and async clients share: providers, credentials, calls, retries, parsing.
+
+Nothing here does I/O; :mod:`groupkit.client._sync` and :mod:`groupkit.client._async`
+only add the transport and the sleeping, so both clients behave identically.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from groupkit import payloads
+from groupkit.client import models
+from groupkit.client.errors import (
+    RATE_LIMIT_CODES,
+    APIError,
+    ClientConfigError,
+    SendUncertainError,
+    TransportError,
+    api_error_from_response,
+    parse_retry_after,
+)
+from groupkit.client.sendlog import SEND_RECORD_KIND, SendLog
+
+D360_BASE_URL = "https://waba-v2.360dialog.io"
+META_BASE_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v25.0"
+GROUP_INFO_FIELDS = (
+    "subject",
+    "description",
+    "participants",
+    "join_approval_mode",
+    "suspended",
+    "creation_timestamp",
+    "total_participant_count",
+)
+_USER_AGENT = "groupkit-client"
+# Failures before the request left this machine: repeating cannot duplicate a send.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class _Secret:
+    """Holds a credential so that no repr, str or traceback shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("credentials are not picklable")
+
+
+class _HeaderAuth(httpx.Auth):
+    """Adds the credential header at send time; the client's own headers never hold it."""
+
+    def __init__(self, header: str, secret: _Secret, *, bearer: bool) -> None:
+        self._header = header
+        self._secret = secret
+        self._bearer = bearer
+
+    def __repr__(self) -> str:
+        return f"_HeaderAuth({self._header!r}, <secret>)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        value = self._secret.reveal()
+        request.headers[self._header] = f"Bearer {value}" if self._bearer else value
+        yield request
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how the client repeats a request.
+
+    Repeats on HTTP 429, HTTP 5xx, the rate-limit codes, and connection failures
+    (the request never left), with exponential backoff and full jitter, honouring
+    ``Retry-After``. A send that may already have reached the API (read timeout,
+    dropped connection after the body was written) is *not* repeated unless
+    ``retry_uncertain_sends`` is set, because the API has no idempotency key.
+
+    Parameters
+    ----------
+    max_attempts
+        Total tries including the first (1 disables retries).
+    backoff
+        Base delay in seconds; attempt *n* waits up to ``backoff * 2**(n-1)``.
+    max_backoff
+        Cap on one backoff delay.
+    max_elapsed
+        Give up rather than wait past this many seconds since the first try.
+    retry_uncertain_sends
+        Also repeat sends whose fate is unknown (may post twice).
+
+    Examples
+    --------
+    >>> RetryPolicy(max_attempts=1).max_attempts
+    1
+    """
+
+    max_attempts: int = 4
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_elapsed: float = 30.0
+    retry_uncertain_sends: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ClientConfigError("RetryPolicy.max_attempts must be at least 1")
+        if self.backoff < 0 or self.max_backoff < 0 or self.max_elapsed < 0:
+            raise ClientConfigError("RetryPolicy delays must not be negative")
+
+
+class _Attempts:
+    """Counts tries of one call and says how long to wait before the next, if at all."""
+
+    def __init__(self, policy: RetryPolicy, rng: random.Random) -> None:
+        self.policy = policy
+        self.rng = rng
+        self.count = 0
+        self.started = time.monotonic()
+
+    def begin(self) -> None:
+        self.count += 1
+
+    def next_delay(self, retry_after: float | None = None) -> float | None:
+        policy = self.policy
+        if self.count >= policy.max_attempts:
+            return None
+        ceiling = min(policy.max_backoff, policy.backoff * 2 ** (self.count - 1))
+        delay = self.rng.uniform(0, ceiling)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        if time.monotonic() - self.started + delay > policy.max_elapsed:
+            return None
+        return delay
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API operation: what to request and how to read the answer."""
+
+    operation: str
+    method: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+
+    @property
+    def is_send(self) -> bool:
+        return self.method == "POST"
+
+
+@dataclass
+class Outcome:
+    """What one try produced: a decoded success body, or a delay before the next try."""
+
+    body: dict[str, Any] | None = None
+    delay: float | None = None
+
+
+class Core:
+    """Provider routing, call construction, retry decisions and result parsing."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        access_token: str | None,
+        phone_number_id: str | None,
+        base_url: str | None,
+        api_version: str,
+        retry: RetryPolicy | None,
+        send_log: str | os.PathLike[str] | SendLog | None,
+        seed: int | None = None,
+    ) -> None:
+        if (api_key is None) == (access_token is None):
+            raise ClientConfigError(
+                "give exactly one credential: api_key (360dialog) or access_token (Meta)"
+            )
+        secret_value = api_key if api_key is not None else access_token
+        if not isinstance(secret_value, str) or not secret_value.strip():
+            raise ClientConfigError("the API key or access token must be a non-empty string")
+        self._secret = _Secret(secret_value)
+        if api_key is not None:
+            self.provider = "360dialog"
+            self.base_url = (base_url or D360_BASE_URL).rstrip("/")
+            self.auth = _HeaderAuth("D360-API-KEY", self._secret, bearer=False)
+            self._prefix = ""
+        else:
+            if not phone_number_id or not str(phone_number_id).strip():
+                raise ClientConfigError(
+                    "Meta's Graph API needs phone_number_id (WHATSAPP_PHONE_NUMBER_ID) with the "
+                    "access token"
+                )
+            self.provider = "meta"
+            self.base_url = (base_url or f"{META_BASE_URL}/{api_version}").rstrip("/")
+            self.auth = _HeaderAuth("Authorization", self._secret, bearer=True)
+            self._prefix = "/" + quote(str(phone_number_id), safe="")
+        self.phone_number_id = phone_number_id
+        self.retry = retry or RetryPolicy()
+        self.send_log = (
+            send_log if isinstance(send_log, SendLog) or send_log is None else SendLog(send_log)
+        )
+        self.rng = random.Random(seed)
+
+    def __repr__(self) -> str:
+        return f"provider={self.provider!r}, base_url={self.base_url!r}"
+
+    def client_options(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "auth": self.auth,
+            "headers": {"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            "follow_redirects": False,
+        }
+
+    def scrub(self, text: str) -> str:
+        """Remove the credential from text that may have echoed it."""
+        return text.replace(self._secret.reveal(), "<secret>")
+
+    # -- calls -----------------------------------------------------------------------
+
+    def message_call(self, operation: str, body: dict[str, Any]) -> Call:
+        return Call(operation, "POST", f"{self._prefix}/messages", json=body)
+
+    def list_groups_call(self, params: dict[str, str]) -> Call:
+        return Call("list_groups", "GET", f"{self._prefix}/groups", params=params)
+
+    def group_info_call(self, group_id: str, fields: tuple[str, ...]) -> Call:
+        payloads.check_group_id(group_id, field="group_id")
+        path = ("/groups/" if self.provider == "360dialog" else "/") + quote(group_id, safe="")
+        return Call("group_info", "GET", path, params={"fields": ",".join(fields)})
+
+    def create_group_call(self, body: dict[str, Any]) -> Call:
+        return Call("create_group", "POST", f"{self._prefix}/groups", json=body)
+
+    def attempts(self) -> _Attempts:
+        return _Attempts(self.retry, self.rng)
+
+    # -- deciding after each try -------------------------------------------------------
+
+    def after_exception(self, call: Call, exc: httpx.TransportError, attempts: _Attempts) -> float:
+        """Delay before the next try after a transport failure, or raise the final error."""
+        reason = self.scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        uncertain = call.is_send and not isinstance(exc, _NOT_SENT)
+        if uncertain and not self.retry.retry_uncertain_sends:
+            raise SendUncertainError(
+                reason,
+                payload=call.json or {},
+                method=call.method,
+                path=call.path,
+                attempts=attempts.count,
+            ) from None
+        delay = attempts.next_delay()
+        if delay is None:
+            raise TransportError(
+                reason, method=call.method, path=call.path, attempts=attempts.count
+            ) from None
+        return delay
+
+    def after_response(self, call: Call, response: httpx.Response, attempts: _Attempts) -> Outcome:
+        """Decode a success, pick a delay for a retryable failure, or raise the API error."""
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            return Outcome(body=body if isinstance(body, dict) else {"data": body})
+        error = api_error_from_response(
+            status,
+            self.scrub(response.content.decode("utf-8", "replace")).encode(),
+            headers=response.headers,
+            method=call.method,
+            path=call.path,
+            attempts=attempts.count,
+        )
+        if status == 429 or status >= 500 or error.code in RATE_LIMIT_CODES:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            delay = attempts.next_delay(retry_after)
+            if delay is not None:
+                return Outcome(delay=delay)
+        raise error
+
+    # -- results -----------------------------------------------------------------------
+
+    def sent_message(self, call: Call, body: dict[str, Any], attempts: int) -> models.SentMessage:
+        messages = body.get("messages") or [{}]
+        first = messages[0] if isinstance(messages[0], dict) else {}
+        message_id = first.get("id")
+        if not isinstance(message_id, str) or not message_id:
+            raise APIError(
+                200,
+                message="the API accepted the send but returned no message ID",
+                body=body,
+                method=call.method,
+                path=call.path,
+                attempts=attempts,
+            )
+        payload = call.json or {}
+        return models.SentMessage(
+            message_id=message_id,
+            group_id=payload.get("to", ""),
+            type=payload.get("type", ""),
+            payload=payload,
+            accepted_at=datetime.now(UTC),
+            message_status=first.get("message_status"),
+            attempts=attempts,
+        )
+
+    def log_send(
+        self,
+        call: Call,
+        *,
+        requested_at: float,
+        attempts: int,
+        sent: models.SentMessage | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        if self.send_log is None:
+            return
+        payload = call.json or {}
+        record: dict[str, Any] = {
+            "kind": SEND_RECORD_KIND,
+            "version": 1,
+            "message_id": sent.message_id if sent else None,
+            "group_id": payload.get("to"),
+            "type": payload.get("type"),
+            "operation": call.operation,
+            "requested_at": requested_at,
+            "accepted_at": sent.accepted_at.timestamp() if sent else None,
+            "ok": sent is not None,
+            "attempts": attempts,
+            "http_status": 200 if sent else getattr(error, "status_code", None),
+            "error_code": getattr(error, "code", None),
+            "error_title": (getattr(error, "title", None) or type(error).__name__)
+            if error is not None
+            else None,
+            "provider": self.provider,
+        }
+        pin = payload.get("pin")
+        if isinstance(pin, Mapping):
+            record["pinned_message_id"] = pin.get("message_id")
+            record["expiration_days"] = pin.get("expiration_days")
+        self.send_log.write(record)
+
+
+def env_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """Credentials from ``D360_API_KEY``, else ``WHATSAPP_ACCESS_TOKEN`` + phone number ID."""
+    api_key = environ.get("D360_API_KEY", "").strip()
+    if api_key:
+        return {"api_key": api_key}
+    token = environ.get("WHATSAPP_ACCESS_TOKEN", "").strip()
+    if token:
+        phone = environ.get("WHATSAPP_PHONE_NUMBER_ID", "").strip()
+        if not phone:
+            raise ClientConfigError(
+                "WHATSAPP_ACCESS_TOKEN is set but WHATSAPP_PHONE_NUMBER_ID is not; Meta's Graph "
+                "API needs both"
+            )
+        return {"access_token": token, "phone_number_id": phone}
+    raise ClientConfigError(
+        "no credentials in the environment: set D360_API_KEY (360dialog), or "
+        "WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID (Meta)"
+    )
+
+
+def page_groups(body: Mapping[str, Any]) -> tuple[list[models.GroupSummary], str | None]:
+    """The groups on one page and the cursor of the next page (``None`` on the last)."""
+    data = body.get("data")
+    items = data.get("groups") if isinstance(data, Mapping) else data
+    groups = [models.group_summary(item) for item in items or [] if isinstance(item, Mapping)]
+    paging = body.get("paging")
+    if not isinstance(paging, Mapping) or not paging.get("next"):
+        return groups, None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, Mapping) else None
+    return groups, after if isinstance(after, str) and after else None
