@@ -510,6 +510,7 @@ def status_webhooks(
                 late, [participant_status(rng, outcome, who, "delivered", late, with_pricing=True)]
             )
             outcome.extra["stray_delivered"] = outcome.extra.get("stray_delivered", 0) + 1
+            outcome.extra.setdefault("stray_participants", []).append(who)
     events: list[tuple[str, int, str, bool]] = []
     for receipt in outcome.receipts:
         if receipt.delivered_at is not None and receipt.delivered_reported:

@@ -1,0 +1,387 @@
+"""One row per (group message, participant): the delivery lifecycle of each receipt.
+
+Rules (reference 1.1 and 5.1):
+
+* ``sent`` and ``failed`` are group-level (no participant); ``delivered`` and
+  ``read`` are per participant.  A participant is ``participant_id`` (phone) or,
+  when only that is given, ``participant_user_id`` (BSUID).
+* Webhooks arrive at least once and in any order, so every time is the earliest
+  trigger ``timestamp`` seen for that status; a later copy with another timestamp
+  is a *duplicate* and is ignored.  States only move forward
+  (``pending`` -> ``delivered`` -> ``read``; ``failed`` is final), judged on the
+  statuses' own meaning, never on arrival order.
+* A ``read`` with no ``delivered`` means both happened at once (Meta then sends
+  only the ``read``): ``delivered_at`` is the read time and ``delivered_implied``
+  is ``True``.
+* A ``failed`` message is failed for every recipient; ``delivered``/``read`` for
+  it are ignored (counted in ``attrs["ignored_after_failed"]``).
+* Where the archive has membership webhooks for the group, every member at send
+  time is a row, so a member with no receipt is ``pending``; where it has none,
+  the rows are the participants that reported, and a message nobody reported on
+  is one row with a missing ``participant_id``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from groupkit.analytics.deliveries import deliveries, DELIVERIES
+>>> list(DELIVERIES)[:4]
+['group_id', 'message_id', 'participant_id', 'sent_at']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from groupkit.schema import BOOL, CAT, INT, STR, TS, Column
+
+__all__ = ["DELIVERIES", "STATES", "deliveries", "empty_deliveries"]
+
+TD = "timedelta64[s]"
+
+# Order matters: it is the order in which a receipt moves (failed is final).
+STATES = ("pending", "sent", "delivered", "read", "failed")
+
+DELIVERIES: dict[str, Column] = {
+    name: Column(dtype, doc)
+    for name, (dtype, doc) in {
+        "group_id": (STR, "The group the message was sent to."),
+        "message_id": (STR, "The business message (`wamid.`)."),
+        "participant_id": (
+            STR,
+            "The participant (phone, else BSUID); missing on the one row of a message "
+            "whose recipients are unknown (no membership, no receipts).",
+        ),
+        "sent_at": (TS, "Earliest group-level `sent` of the message."),
+        "delivered_at": (
+            TS,
+            "Earliest `delivered` for this participant; the `read` time when only a read came.",
+        ),
+        "read_at": (TS, "Earliest `read` for this participant."),
+        "failed_at": (TS, "Earliest `failed` of the message (or of this participant)."),
+        "state": (CAT, "Furthest state reached: pending, sent, delivered, read or failed."),
+        "delivery_latency": (TD, "`delivered_at - sent_at`."),
+        "read_latency": (TD, "`read_at - sent_at` (read after send)."),
+        "read_after_delivery": (TD, "`read_at - delivered_at` (0 when delivery is implied)."),
+        "delivered_implied": ("bool", "A `read` came with no `delivered` for this participant."),
+        "member_at_send": (
+            BOOL,
+            "Member of the group at send time per membership webhooks; missing when the "
+            "archive has no membership for the group.",
+        ),
+        "error_code": (INT, "Code of the first error of the `failed` status."),
+        "error_title": (STR, "Title of that error."),
+        "pricing_category": (CAT, "Pricing category reported on delivered/read (or missing)."),
+        "biz_opaque_callback_data": (STR, "Tracking data the business attached when sending."),
+    }.items()
+}
+
+_RANK = {"delivered": 1, "read": 2, "failed": 3}
+
+
+def empty_deliveries() -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of :func:`deliveries`.
+
+    Examples
+    --------
+    >>> empty_deliveries().shape
+    (0, 17)
+    """
+    return _typed(pd.DataFrame({name: [] for name in DELIVERIES}))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
+    out = {}
+    for name, col in DELIVERIES.items():
+        values = frame[name]
+        if name == "state":
+            out[name] = pd.Categorical(values, categories=list(STATES))
+        elif col.dtype == "bool":
+            out[name] = values.astype("bool")
+        elif col.dtype == TS:
+            values = pd.to_datetime(pd.Series(values), utc=True)
+            out[name] = values.astype(TS)
+        else:
+            out[name] = values.astype(col.dtype)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _first(keys: np.ndarray, ts: np.ndarray) -> pd.Series:
+    """Earliest timestamp per integer key (index: key), as float seconds."""
+    return pd.Series(ts, dtype="float64").groupby(keys, sort=False).min()
+
+
+def _seconds(values: pd.Series) -> np.ndarray:
+    """UTC timestamps as float unix seconds (NaN for missing): exact for whole seconds."""
+    naive = values.to_numpy(dtype="datetime64[s]", na_value=np.datetime64("NaT"))
+    out = naive.astype(np.int64).astype(np.float64)
+    out[np.isnat(naive)] = np.nan
+    return out
+
+
+def _timestamps(seconds: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_datetime(seconds, unit="s", utc=True)).astype(TS)
+
+
+def _durations(seconds: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_timedelta(seconds, unit="s")).astype(TD)
+
+
+def _members_at_send(
+    membership: pd.DataFrame,
+    member_codes: np.ndarray,
+    msg_group: np.ndarray,
+    ref_time: np.ndarray,
+) -> pd.DataFrame:
+    """(m, p, member) for every message of a group with membership webhooks.
+
+    ``member`` says whether the participant's last membership change at or before the
+    message's reference time was a join.  Pairs are all participants the group ever had.
+    """
+    mem = pd.DataFrame(
+        {
+            "group_id": membership["group_id"].to_numpy(),
+            "p": member_codes,
+            "join": (membership["change"].astype(STR) == "join").to_numpy(),
+            "ts": _seconds(membership["timestamp"]),
+        }
+    )
+    mem = mem[mem["group_id"].notna() & (mem["p"] >= 0) & ~np.isnan(mem["ts"])]
+    msgs = pd.DataFrame({"m": np.arange(len(msg_group)), "group_id": msg_group, "ref": ref_time})
+    msgs = msgs[msgs["group_id"].isin(mem["group_id"].unique()) & msgs["ref"].notna()]
+    if msgs.empty:
+        return pd.DataFrame({"m": [], "p": [], "member": []}, dtype="int64").astype(
+            {"member": "bool"}
+        )
+    people = mem[["group_id", "p"]].drop_duplicates()
+    pairs = msgs.merge(people, on="group_id")
+    gp_codes, gp_uniques = pd.factorize(pd.MultiIndex.from_frame(pairs[["group_id", "p"]]))
+    pairs["gp"] = gp_codes
+    mem = mem.merge(
+        pd.DataFrame(
+            {
+                "group_id": gp_uniques.get_level_values(0),
+                "p": gp_uniques.get_level_values(1),
+                "gp": np.arange(len(gp_uniques)),
+            }
+        ),
+        on=["group_id", "p"],
+    )
+    pairs = pairs.sort_values("ref", kind="stable")
+    mem = mem.sort_values("ts", kind="stable")
+    joined = pd.merge_asof(pairs, mem[["gp", "ts", "join"]], left_on="ref", right_on="ts", by="gp")
+    member = joined["join"].fillna(False).astype("bool")
+    return pd.DataFrame({"m": joined["m"], "p": joined["p"], "member": member})
+
+
+def _counters(**counts: int) -> dict[str, int]:
+    return {name: int(value) for name, value in counts.items()}
+
+
+def deliveries(archive: Any) -> pd.DataFrame:
+    """The lifecycle of every (group message, participant), one row each.
+
+    Parameters
+    ----------
+    archive
+        A :class:`groupkit.Archive` (anything with ``statuses`` and ``membership``
+        frames in the :mod:`groupkit.schema` layout).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as in :data:`DELIVERIES` (``group_id, message_id, participant_id,
+        sent_at, delivered_at, read_at, failed_at, state, delivery_latency,
+        read_latency, read_after_delivery, delivered_implied, member_at_send,
+        error_code, error_title, pricing_category, biz_opaque_callback_data``),
+        sorted by ``group_id, message_id, participant_id``.
+        ``attrs`` counts what was ignored: ``duplicates_ignored`` (a status seen
+        again with another timestamp; exact redeliveries are already gone in the
+        loader), ``regressions_ignored`` (a status that arrived after a further one
+        for the same receipt, e.g. ``delivered`` after ``read``),
+        ``ignored_after_failed`` (``delivered``/``read`` of a failed message), and
+        ``statuses_used``.
+
+    Examples
+    --------
+    >>> import groupkit
+    >>> hook = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+    ...     "field": "messages", "value": {"statuses": [
+    ...         {"id": "wamid.A", "status": "read", "timestamp": "1760000009",
+    ...          "recipient_id": "G", "recipient_type": "group",
+    ...          "recipient_participant_id": "1650"},
+    ...         {"id": "wamid.A", "status": "sent", "timestamp": "1760000000",
+    ...          "recipient_id": "G", "recipient_type": "group"}]}}]}]}
+    >>> frame = deliveries(groupkit.parse_webhooks([hook]))
+    >>> frame[["participant_id", "state", "delivered_implied"]].values.tolist()
+    [['1650', 'read', True]]
+    >>> frame["read_latency"].iloc[0]
+    Timedelta('0 days 00:00:09')
+    """
+    statuses = archive.statuses
+    membership = archive.membership
+    status_all = statuses["status"].astype(STR)
+    use = (
+        statuses["group_id"].notna()
+        & statuses["message_id"].notna()
+        & statuses["timestamp"].notna()
+        & status_all.isin(["sent", "delivered", "read", "failed"])
+    ).to_numpy()
+    s = statuses[use]
+    status = status_all.to_numpy()[use]
+    if len(s) == 0:
+        out = empty_deliveries()
+        out.attrs.update(
+            _counters(
+                duplicates_ignored=0, regressions_ignored=0, ignored_after_failed=0, statuses_used=0
+            )
+        )
+        return out
+
+    n_rows = len(s)
+    arrival = np.arange(n_rows)
+    ts = _seconds(s["timestamp"])
+    mid_codes, mids = pd.factorize(s["message_id"], sort=False)
+    n_msgs = len(mids)
+    pid = s["participant_id"].fillna(s["participant_user_id"])
+    mem_pid = membership["participant_id"].fillna(membership["participant_user_id"])
+    p_codes_all, pids = pd.factorize(pd.concat([pid, mem_pid], ignore_index=True), sort=False)
+    pid_codes = p_codes_all[:n_rows]
+    mem_codes = p_codes_all[n_rows:]
+    base = len(pids) + 1
+    has_pid = pid_codes >= 0
+
+    # --- message level: group, sent, failed, first error, tracking data ------------------
+    msg_group = pd.Series(s["group_id"].to_numpy()).groupby(mid_codes, sort=True).first()
+    msg_group = msg_group.reindex(range(n_msgs)).to_numpy()
+    biz = s["biz_opaque_callback_data"].to_numpy()
+    biz_ok = pd.notna(biz)
+    msg_biz = pd.Series(biz[biz_ok]).groupby(mid_codes[biz_ok]).first().reindex(range(n_msgs))
+    is_sent = (status == "sent") & ~has_pid
+    msg_fail = (status == "failed") & ~has_pid
+    sent_at = _first(mid_codes[is_sent], ts[is_sent]).reindex(range(n_msgs))
+    failed_at = _first(mid_codes[msg_fail], ts[msg_fail]).reindex(range(n_msgs))
+    first_any = _first(mid_codes, ts).reindex(range(n_msgs))
+    duplicates = int(is_sent.sum()) - int(sent_at.notna().sum())
+    duplicates += int(msg_fail.sum()) - int(failed_at.notna().sum())
+
+    any_fail = status == "failed"
+    err = pd.DataFrame(
+        {
+            "key": np.where(has_pid, mid_codes.astype(np.int64) * base + pid_codes, -1 - mid_codes),
+            "ts": ts,
+            "code": s["error_code"].to_numpy(),
+            "title": s["error_title"].to_numpy(),
+        }
+    )[any_fail]
+    err = err.sort_values(["key", "ts"], kind="stable").drop_duplicates("key").set_index("key")
+
+    # --- participant level: earliest delivered / read / failed per receipt ---------------
+    part = has_pid & (status != "sent")
+    pkey = mid_codes[part].astype(np.int64) * base + pid_codes[part]
+    pstatus = status[part]
+    pts = ts[part]
+    firsts = {}
+    for name in ("delivered", "read", "failed"):
+        mask = pstatus == name
+        firsts[name] = _first(pkey[mask], pts[mask])
+        duplicates += int(mask.sum()) - len(firsts[name])
+
+    # Regressions, in arrival order: a status below the furthest already seen for the
+    # receipt; a group-level failed counts as seen for every participant of the message.
+    rank = np.select(
+        [pstatus == "delivered", pstatus == "read"], [_RANK["delivered"], _RANK["read"]], 3
+    )
+    seen = pd.Series(rank).groupby(pkey, sort=False).cummax()
+    seen_before = seen.groupby(pkey, sort=False).shift(1).to_numpy()
+    regressed = rank < np.nan_to_num(seen_before, nan=-1)
+    fail_arrival = _first(mid_codes[msg_fail], arrival[msg_fail]).reindex(mid_codes[part])
+    regressed |= (rank < _RANK["failed"]) & (arrival[part] > fail_arrival.fillna(n_rows).to_numpy())
+    failed_msgs = failed_at.notna().to_numpy()[mid_codes[part]]
+    ignored_after_failed = int(((rank < _RANK["failed"]) & failed_msgs).sum())
+
+    pricing = s["pricing_category"].astype(STR).to_numpy()[part]
+    priced = pd.notna(pricing)
+    receipt_pricing = pd.Series(pricing[priced]).groupby(pkey[priced], sort=False).first()
+
+    # --- recipients: members at send time (where known) plus whoever reported ------------
+    reported = pd.DataFrame({"key": np.unique(pkey)})
+    reported["m"] = reported["key"] // base
+    reported["p"] = reported["key"] % base
+    reported["reported"] = True
+    ref_time = sent_at.fillna(failed_at).fillna(first_any).to_numpy()
+    members = _members_at_send(membership, mem_codes, msg_group, ref_time)
+    pairs = reported[["m", "p", "reported"]].merge(members, on=["m", "p"], how="outer")
+    pairs["reported"] = pairs["reported"].fillna(False).astype("bool")
+    known_msgs = np.zeros(n_msgs, dtype=bool)
+    known_msgs[members["m"].to_numpy(dtype=np.int64)] = True
+    known = known_msgs[pairs["m"].to_numpy(dtype=np.int64)]
+    member = pairs["member"].astype(BOOL)
+    member = member.where(~known | member.notna(), False).where(known, pd.NA)
+    pairs["member_at_send"] = member
+    pairs = pairs[pairs["reported"] | member.fillna(False).astype("bool")]
+    lonely = np.setdiff1d(np.arange(n_msgs), pairs["m"].to_numpy(dtype=np.int64))
+    m = np.concatenate([pairs["m"].to_numpy(dtype=np.int64), lonely])
+    p = np.concatenate([pairs["p"].to_numpy(dtype=np.int64), np.full(len(lonely), -1)])
+    member_at_send = pd.concat(
+        [pairs["member_at_send"], pd.Series(pd.array([pd.NA] * len(lonely), dtype=BOOL))],
+        ignore_index=True,
+    )
+
+    # --- assemble ---------------------------------------------------------------------
+    key = np.where(p >= 0, m * base + p, -1)
+    msg_failed_at = failed_at.to_numpy()[m]
+    p_failed_at = firsts["failed"].reindex(key).to_numpy()
+    failed = np.where(np.isnan(msg_failed_at), p_failed_at, msg_failed_at)
+    is_failed = ~np.isnan(failed)
+    delivered_at = firsts["delivered"].reindex(key).to_numpy()
+    read_at = firsts["read"].reindex(key).to_numpy()
+    delivered_at = np.where(is_failed, np.nan, delivered_at)
+    read_at = np.where(is_failed, np.nan, read_at)
+    implied = np.isnan(delivered_at) & ~np.isnan(read_at)
+    delivered_at = np.where(implied, read_at, delivered_at)
+    sent = sent_at.to_numpy()[m]
+    state = np.select(
+        [is_failed, ~np.isnan(read_at), ~np.isnan(delivered_at), p < 0],
+        ["failed", "read", "delivered", "sent"],
+        "pending",
+    )
+    err_key = np.where(~np.isnan(msg_failed_at), -1 - m, key)
+    participant = np.append(np.asarray(pids, dtype=object), None)  # p == -1 -> None
+    frame = pd.DataFrame(
+        {
+            "group_id": msg_group[m],
+            "message_id": np.asarray(mids, dtype=object)[m],
+            "participant_id": participant[p],
+            "sent_at": _timestamps(sent),
+            "delivered_at": _timestamps(delivered_at),
+            "read_at": _timestamps(read_at),
+            "failed_at": _timestamps(failed),
+            "state": state,
+            "delivery_latency": _durations(delivered_at - sent),
+            "read_latency": _durations(read_at - sent),
+            "read_after_delivery": _durations(read_at - delivered_at),
+            "delivered_implied": implied,
+            "member_at_send": member_at_send.to_numpy(),
+            "error_code": err["code"].reindex(err_key).to_numpy(),
+            "error_title": err["title"].reindex(err_key).to_numpy(),
+            "pricing_category": np.where(
+                is_failed, None, receipt_pricing.reindex(key).to_numpy(dtype=object)
+            ),
+            "biz_opaque_callback_data": msg_biz.to_numpy()[m],
+        }
+    )
+    frame = frame.sort_values(["group_id", "message_id", "participant_id"], kind="stable")
+    out = _typed(frame)
+    out.attrs.update(
+        _counters(
+            duplicates_ignored=duplicates,
+            regressions_ignored=int(regressed.sum()),
+            ignored_after_failed=ignored_after_failed,
+            statuses_used=n_rows,
+        )
+    )
+    return out
