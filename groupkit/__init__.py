@@ -10,16 +10,40 @@ Read an archive of webhooks, look at the frames and the load report:
 
 from groupkit import schema
 from groupkit.archive import Archive, LoadReport, Reject, parse_webhooks, read_webhooks
+from groupkit.client import (
+    APIError,
+    AsyncGroupClient,
+    AuthenticationError,
+    ClientConfigError,
+    GroupClient,
+    PayloadError,
+    RateLimitError,
+    RetryPolicy,
+    SendUncertainError,
+    ServerError,
+    TransportError,
+)
 from groupkit.exceptions import ArchiveError, GroupkitError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIError",
     "Archive",
     "ArchiveError",
+    "AsyncGroupClient",
+    "AuthenticationError",
+    "ClientConfigError",
+    "GroupClient",
     "GroupkitError",
     "LoadReport",
+    "PayloadError",
+    "RateLimitError",
     "Reject",
+    "RetryPolicy",
+    "SendUncertainError",
+    "ServerError",
+    "TransportError",
     "__version__",
     "parse_webhooks",
     "read_webhooks",

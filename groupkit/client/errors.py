@@ -151,7 +151,7 @@ class APIError(GroupkitError):
         extra = self.details or (self.message if self.message and not self.title else None)
         if extra and extra != self.title:
             text = f"{text}: {extra}" if text else extra
-        parts = [f"{head}: {text}" if text else head]
+        parts = [f"{head}: {text.rstrip('.')}" if text else head]
         if self.fbtrace_id:
             parts.append(f"fbtrace_id={self.fbtrace_id}")
         if self.attempts > 1:
