@@ -1,12 +1,39 @@
 """Delivery analytics over an :class:`groupkit.Archive`: pure functions, tidy frames.
 
+* :func:`deliveries` -- one row per (group message, participant), the lifecycle;
+* :func:`latency_summary` -- delivery/read latency quantiles per group or any key;
+* :func:`funnel` -- recipients >= delivered >= read, plus failed and pending;
+* :func:`error_summary` / :func:`error_catalog` -- errors by code, explained;
+* :func:`read_coverage` -- share of members at send time who read within a time;
+* :func:`bucket` -- Meta's half-hour / day / month time buckets.
+
+Every function except :func:`error_summary` also accepts a frame already returned by
+:func:`deliveries`, so an expensive lifecycle is computed once.
+
 Examples
 --------
 >>> from groupkit import analytics
->>> "deliveries" in analytics.__all__
-True
+>>> sorted(analytics.METRICS)
+['delivery', 'read', 'read_after_delivery']
 """
 
-from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries
+from groupkit.analytics._time import bucket
+from groupkit.analytics.coverage import read_coverage
+from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries, empty_deliveries
+from groupkit.analytics.errors import error_catalog, error_summary
+from groupkit.analytics.funnel import funnel
+from groupkit.analytics.latency import METRICS, latency_summary
 
-__all__ = ["DELIVERIES", "STATES", "deliveries"]
+__all__ = [
+    "DELIVERIES",
+    "METRICS",
+    "STATES",
+    "bucket",
+    "deliveries",
+    "empty_deliveries",
+    "error_catalog",
+    "error_summary",
+    "funnel",
+    "latency_summary",
+    "read_coverage",
+]

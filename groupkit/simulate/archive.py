@@ -93,6 +93,9 @@ class Simulation:
         The settings that reproduce it.
     truth
         The ground truth (:class:`groupkit.simulate.truth.Truth`).
+    stats
+        What was written: ``posts`` (webhook POSTs), ``redeliveries`` (exact copies
+        of an earlier POST), ``enveloped`` (records wrapped with ``received_at``).
     """
 
     out: Path
@@ -100,6 +103,7 @@ class Simulation:
     seed: int
     knobs: dict[str, object]
     truth: Truth = field(repr=False)
+    stats: dict[str, int] = field(default_factory=dict)
 
 
 def _b64(text: str) -> str:
@@ -319,12 +323,19 @@ def _record(rng: random.Random, emit_time: float, hook: dict, envelope: float) -
 
 
 def _write(
-    out: Path, posts: list[tuple[float, dict]], fmt: str, rng: random.Random, knobs: dict
+    out: Path,
+    posts: list[tuple[float, dict]],
+    fmt: str,
+    rng: random.Random,
+    knobs: dict,
+    stats: dict[str, int],
 ) -> list[Path]:
     days: dict[str, list[object]] = {}
     for emit_time, hook in posts:
         day = datetime.fromtimestamp(emit_time, tz=UTC).strftime("%Y-%m-%d")
-        days.setdefault(day, []).append(_record(rng, emit_time, hook, knobs["envelope"]))
+        record = _record(rng, emit_time, hook, knobs["envelope"])
+        stats["enveloped"] += record is not hook
+        days.setdefault(day, []).append(record)
     files = []
     for n, (day, records) in enumerate(sorted(days.items())):
         style = fmt if fmt != "mixed" else ("ndjson", "ndjson.gz", "json")[n % 3]
@@ -458,10 +469,12 @@ def simulate_archive(
     posts = _participant_batches(rng, posts, float(settings["aggregate"]))
     posts.sort(key=lambda pair: pair[0])
     posts = _batch_entries(rng, posts, float(settings["batch"]))
-    files = _write(out, posts, fmt, rng, settings)
+    stats = {"posts": len(posts), "redeliveries": len(posts) - len({id(h) for _, h in posts})}
+    stats["enveloped"] = 0
+    files = _write(out, posts, fmt, rng, settings, stats)
     truth = build_truth(
         outcomes,
         {g.group_id: (g.known, g.events) for g in group_list},
         inbound_rows,
     )
-    return Simulation(out=out, files=files, seed=seed, knobs=settings, truth=truth)
+    return Simulation(out=out, files=files, seed=seed, knobs=settings, truth=truth, stats=stats)
