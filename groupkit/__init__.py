@@ -9,6 +9,14 @@ Read an archive of webhooks, look at the frames and the load report:
 """
 
 from groupkit import schema
+from groupkit.analytics import (
+    deliveries,
+    error_catalog,
+    error_summary,
+    funnel,
+    latency_summary,
+    read_coverage,
+)
 from groupkit.archive import Archive, LoadReport, Reject, parse_webhooks, read_webhooks
 from groupkit.client import (
     APIError,
@@ -45,7 +53,13 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
+    "deliveries",
+    "error_catalog",
+    "error_summary",
+    "funnel",
+    "latency_summary",
     "parse_webhooks",
+    "read_coverage",
     "read_webhooks",
     "schema",
 ]
