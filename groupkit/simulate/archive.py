@@ -420,9 +420,8 @@ def simulate_archive(
         profile = draw_profile(rng, slow=rng.random() < settings["slow_groups"])
         changes = [t for t, _, _ in group.events]
         lo, hi = settings["messages_per_day"]
-        sends = sorted(
-            rng.randint(created + 1800, end - 1) for _ in range(days * rng.randint(lo, hi))
-        )
+        first_send = max(created + 1800, start)
+        sends = sorted(rng.randint(first_send, end - 1) for _ in range(days * rng.randint(lo, hi)))
         sends = [t for t in sends if all(abs(t - c) > _QUIET_S for c in changes)]
         business_ids: list[str] = []
         for n, sent_at in enumerate(sends):
@@ -450,7 +449,7 @@ def simulate_archive(
             )
         lo, hi = settings["inbound_per_day"]
         for n in range(days * rng.randint(lo, hi)):
-            ts = rng.randint(created + 1800, end - 1)
+            ts = rng.randint(first_send, end - 1)
             members = group.members_at(ts)
             if not members:
                 continue
