@@ -8,6 +8,7 @@ simulated time as ``received_at`` so it agrees with the statuses' timestamps.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import heapq
 import hmac
@@ -60,7 +61,8 @@ class Emitter:
         self._cond = threading.Condition()
         self._busy = 0
         self._stopping = False
-        self.emitted: list[dict[str, Any]] = []
+        # The most recent webhooks, for tests and notebooks; bounded for long CLI runs.
+        self.emitted: collections.deque[dict[str, Any]] = collections.deque(maxlen=10_000)
         self.delivery_failures = 0
         self._http = httpx.Client(timeout=5.0) if webhook_url else None
         self._thread = threading.Thread(target=self._run, name="groupkit-sandbox-emitter")

@@ -302,3 +302,41 @@ def test_send_log_records_outcomes_without_secrets_or_text(sandbox, sleeps, tmp_
     )
     assert failed["ok"] is False and failed["message_id"] is None
     assert (failed["error_code"], failed["http_status"]) == (131041, 400)
+
+
+def test_async_client_against_the_sandbox(sandbox):
+    import asyncio
+
+    from groupkit.client import AsyncGroupClient
+
+    async def main():
+        async with AsyncGroupClient(api_key=SECRET_KEY, base_url=sandbox.url) as client:
+            groups = await client.list_groups(page_size=1)
+            sent = await client.send_text(groups[0].id, "async hello")
+            await client.pin(groups[0].id, sent.message_id, days=2)
+            info = await client.group_info(groups[0].id)
+            with pytest.raises(APIError) as caught:
+                await client.send_text("Y2FwaV9ncm91cDpub3RoZXJl", "x")
+            return groups, sent, info, caught.value
+
+    groups, sent, info, error = asyncio.run(main())
+    assert [g.id for g in groups] == sandbox.group_ids
+    assert sandbox.pinned(groups[0].id) == [sent.message_id]
+    assert list(info.participants) == sandbox.participants(groups[0].id)
+    assert error.code == 131041
+
+
+def test_client_and_payload_modules_do_not_import_pandas():
+    # STYLE.md: the client never imports pandas (the widgets and notebooks may).
+    import ast
+    import pathlib
+
+    import groupkit
+
+    root = pathlib.Path(groupkit.__file__).parent
+    files = [*sorted((root / "client").glob("*.py")), root / "payloads.py", root / "catalog.py"]
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(name.split(".")[0] == "pandas" for name in names), path.name

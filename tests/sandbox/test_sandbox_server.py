@@ -215,6 +215,13 @@ def test_stop_closes_idle_keep_alive_connections():
     http = httpx.Client(base_url=box.url, headers={"D360-API-KEY": KEY})
     assert http.get("/groups").status_code == 200  # leaves a keep-alive connection open
     box.stop()
+    # The handler thread serving the idle connection must end now, not at its 30 s timeout.
+    wait_for(
+        lambda: not any(
+            t.name.endswith("(process_request_thread)") for t in threading.enumerate()
+        ),
+        timeout=5.0,
+    )
     http.close()
     assert box.url == ""
 
