@@ -3,8 +3,9 @@
 Rules (reference 1.1 and 5.1):
 
 * ``sent`` and ``failed`` are group-level (no participant); ``delivered`` and
-  ``read`` are per participant.  A participant is ``participant_id`` (phone) or,
-  when only that is given, ``participant_user_id`` (BSUID).
+  ``read`` are per participant.  A participant is ``participant_id`` (phone); a
+  status with only ``participant_user_id`` (BSUID) is matched to the phone that
+  other statuses or membership rows pair with that BSUID, else keyed by the BSUID.
 * Webhooks arrive at least once and in any order, so every time is the earliest
   trigger ``timestamp`` seen for that status; a later copy with another timestamp
   is a *duplicate* and is ignored.  States only move forward
@@ -177,6 +178,17 @@ def _members_at_send(
     return pd.DataFrame({"m": joined["m"], "p": joined["p"], "member": member})
 
 
+def _phone_by_bsuid(*frames: pd.DataFrame) -> pd.Series:
+    """BSUID -> phone, from rows that carry both, so a BSUID-only status joins its phone."""
+    pairs = pd.concat(
+        [f[["participant_user_id", "participant_id"]] for f in frames], ignore_index=True
+    ).dropna()
+    pairs = pairs.drop_duplicates("participant_user_id")
+    return pd.Series(
+        pairs["participant_id"].to_numpy(), index=pairs["participant_user_id"].to_numpy()
+    )
+
+
 def _counters(**counts: int) -> dict[str, int]:
     return {name: int(value) for name, value in counts.items()}
 
@@ -246,8 +258,13 @@ def deliveries(archive: Any) -> pd.DataFrame:
     ts = _seconds(s["timestamp"])
     mid_codes, mids = pd.factorize(s["message_id"], sort=False)
     n_msgs = len(mids)
-    pid = s["participant_id"].fillna(s["participant_user_id"])
-    mem_pid = membership["participant_id"].fillna(membership["participant_user_id"])
+    phone_of = _phone_by_bsuid(s, membership)
+    pid = s["participant_id"].fillna(s["participant_user_id"].map(phone_of).astype(STR))
+    pid = pid.fillna(s["participant_user_id"])
+    mem_phone = membership["participant_user_id"].map(phone_of).astype(STR)
+    mem_pid = (
+        membership["participant_id"].fillna(mem_phone).fillna(membership["participant_user_id"])
+    )
     p_codes_all, pids = pd.factorize(pd.concat([pid, mem_pid], ignore_index=True), sort=False)
     pid_codes = p_codes_all[:n_rows]
     mem_codes = p_codes_all[n_rows:]

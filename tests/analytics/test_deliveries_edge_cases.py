@@ -171,3 +171,49 @@ def test_statuses_of_one_to_one_messages_are_left_out():
     one_to_one["recipient_type"] = None
     out = deliveries(make_archive([status("wamid.1", "sent", 0), one_to_one]))
     assert out["message_id"].tolist() == ["wamid.1"]
+
+
+def test_bsuid_only_status_joins_the_phone_another_status_pairs_it_with():
+    bsuid = "US.13491208655302741918"
+    archive = make_archive(
+        [
+            status("wamid.1", "sent", 0),
+            status("wamid.1", "delivered", 3, A, participant_user_id=bsuid),
+            status("wamid.1", "read", 8, None, participant_user_id=bsuid),
+        ]
+    )
+    out = deliveries(archive)
+    assert out[["participant_id", "state"]].values.tolist() == [[A, "read"]]
+    assert row(out, A)["delivered_at"] == at(3)
+
+
+def test_message_with_no_receipts_at_all_leaves_every_member_pending():
+    archive = make_archive(
+        [status("wamid.1", "sent", 0)],
+        membership=[member(A, "join", -100), member(B, "join", -100)],
+    )
+    out = deliveries(archive)
+    assert out.set_index("participant_id")["state"].to_dict() == {A: "pending", B: "pending"}
+    assert out["delivery_latency"].isna().all()
+
+
+def test_participant_level_failed_fails_only_that_participant():
+    archive = make_archive(
+        [
+            status("wamid.1", "sent", 0),
+            status(
+                "wamid.1", "failed", 5, A, error_code=131026, error_title="Message Undeliverable"
+            ),
+            status("wamid.1", "delivered", 4, B),
+        ]
+    )
+    out = deliveries(archive).set_index("participant_id")
+    assert out.loc[A, "state"] == "failed" and out.loc[A, "error_title"] == "Message Undeliverable"
+    assert out.loc[B, "state"] == "delivered" and pd.isna(out.loc[B, "error_code"])
+
+
+def test_played_and_unknown_statuses_are_left_out():
+    archive = make_archive(
+        [status("wamid.1", "sent", 0), status("wamid.1", "played", 9, A)],
+    )
+    assert deliveries(archive)["participant_id"].isna().all()
