@@ -266,12 +266,12 @@ class Core:
                 method=call.method,
                 path=call.path,
                 attempts=attempts.count,
-            ) from None
+            )
         delay = attempts.next_delay()
         if delay is None:
             raise TransportError(
                 reason, method=call.method, path=call.path, attempts=attempts.count
-            ) from None
+            )
         return delay
 
     def after_response(self, call: Call, response: httpx.Response, attempts: _Attempts) -> Outcome:

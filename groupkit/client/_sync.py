@@ -147,12 +147,17 @@ class GroupClient:
         attempts = core.attempts()
         while True:
             attempts.begin()
+            failure: httpx.TransportError | None = None
             try:
                 response = self._http.request(
                     call.method, call.path, params=call.params or None, json=call.json
                 )
             except httpx.TransportError as exc:
-                delay = core.after_exception(call, exc, attempts)
+                failure = exc
+            # Decide outside the except block so our errors carry no __context__ holding
+            # the httpx request (whose headers include the credential).
+            if failure is not None:
+                delay = core.after_exception(call, failure, attempts)
             else:
                 outcome = core.after_response(call, response, attempts)
                 if outcome.body is not None:

@@ -272,6 +272,8 @@ def test_transport_errors_and_their_tracebacks_hide_the_key():
     text = "".join(traceback.format_exception(caught.value))
     assert SECRET_KEY not in text
     assert "Leaky" in text
+    # Nothing chained either: the httpx request (with the credential header) stays unreachable.
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
 
 
 def test_no_log_line_shows_the_key(caplog):
