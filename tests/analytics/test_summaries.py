@@ -129,3 +129,12 @@ def test_buckets_follow_meta_granularities():
     assert str(bucket(ts, "month").dtype) == str(ts.dtype)
     with pytest.raises(GroupkitError, match="granularities"):
         bucket(ts, "hour")
+
+
+def test_empty_archive_gives_empty_but_well_formed_summaries():
+    empty = make_archive()
+    assert latency_summary(empty).empty and "p99_s" in latency_summary(empty).columns
+    overall = latency_summary(empty, by=None).iloc[0]
+    assert overall["count"] == 0 and np.isnan(overall["p50_s"])
+    assert funnel(empty, by=None).iloc[0]["recipients"] == 0
+    assert read_coverage(empty).empty and read_coverage(empty, freq="day").empty
