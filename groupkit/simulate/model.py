@@ -168,6 +168,7 @@ class MessageOutcome:
     pricing_category: str = "group_service"
     pricing_type: str = "free_group_customer_service"
     biz_opaque_callback_data: str | None = None
+    # Filled by status_webhooks(): what noise it injected (see there).
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -475,8 +476,11 @@ def status_webhooks(
     -------
     list of (float, dict)
         ``(emit_time_unix, webhook)`` ordered by emit time.  ``webhook`` is the full
-        ``whatsapp_business_account`` POST body.  A ``_kind`` is never added: every
-        dict is exactly what Meta sends.
+        ``whatsapp_business_account`` POST body, exactly as Meta sends it; an exact
+        redelivery is the *same* dict object twice.  Irregularities that change
+        what analytics must report are counted in ``outcome.extra``:
+        ``read_duplicates`` (a read re-sent with a later timestamp),
+        ``stray_delivered`` and ``stray_participants`` (a delivered after a failed).
 
     Examples
     --------
