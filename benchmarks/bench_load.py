@@ -1,0 +1,188 @@
+"""Loader speed and memory against the baselines, all measured in the same run.
+
+Each measurement runs in its own process so its peak memory is its own; peak
+memory is the largest sum of resident memory over the process and its workers,
+sampled every 100 ms.  Prints one table with the ratios the targets are set in:
+
+* ``groupkit`` within 1.5x the time of ``orjson.loads`` over the same lines;
+* at least 20x faster than the naive ``json.loads`` + ``pandas.json_normalize``;
+* peak memory under 1.5 GB; gzip within 2.5x of the plain orjson floor.
+
+Usage::
+
+    python benchmarks/bench_load.py [--lines 1000000] [--skip-naive] [--repeat 1]
+
+The archive is generated once into ``benchmarks/data/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants, in MB (Linux /proc)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * page
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total / 1e6
+
+
+def _measure(fn) -> dict:
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_mb(os.getpid()))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    extra = fn()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    return {"seconds": seconds, "peak_mb": peak[0], **(extra or {})}
+
+
+def _run_orjson(path: str) -> dict:
+    import orjson
+
+    n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                orjson.loads(line)
+                n += 1
+    return {"records": n}
+
+
+def _run_naive(path: str) -> dict:
+    import pandas as pd
+
+    with open(path) as fh:
+        hooks = [json.loads(line) for line in fh if line.strip()]
+    changes = pd.json_normalize([c for h in hooks for e in h["entry"] for c in e["changes"]])
+    statuses = changes[["value.statuses"]].explode("value.statuses").dropna()
+    frame = pd.json_normalize(statuses["value.statuses"].tolist())
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"].astype(int), unit="s", utc=True)
+    frame = frame.drop_duplicates(subset=["id", "status", "recipient_participant_id"])
+    return {"status_rows": len(frame)}
+
+
+def _run_groupkit(path: str) -> dict:
+    import groupkit
+
+    archive = groupkit.read_webhooks(path, progress=False)
+    return {
+        "status_rows": len(archive.statuses),
+        "records": archive.report.records_read,
+        "rejects": len(archive.report.rejects),
+    }
+
+
+RUNNERS = {"orjson": _run_orjson, "naive": _run_naive, "groupkit": _run_groupkit}
+
+
+def _child(name: str, path: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", name, path],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ensure_archive(lines: int) -> tuple[Path, Path]:
+    """The benchmark archive (plain and gzip), generated once per size."""
+    DATA.mkdir(exist_ok=True)
+    plain = DATA / f"archive_{lines}.ndjson"
+    gz = DATA / f"archive_{lines}.ndjson.gz"
+    if not plain.exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "make_archive.py"), str(plain), "--lines", str(lines)],
+            check=True,
+        )
+    if not gz.exists():
+        with open(plain, "rb") as src, gzip.open(gz, "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    return plain, gz
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--skip-naive", action="store_true", help="skip the slow naive baseline")
+    ap.add_argument("--repeat", type=int, default=1, help="keep the best of N runs")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        name, path = args.child
+        print(json.dumps(_measure(lambda: RUNNERS[name](path))))
+        return
+
+    plain, gz = ensure_archive(args.lines)
+    size_mb = plain.stat().st_size / 1e6
+    print(
+        f"archive: {plain.name}, {args.lines:,} lines, {size_mb:,.0f} MB "
+        f"(gzip {gz.stat().st_size / 1e6:,.0f} MB); {os.cpu_count()} CPUs"
+    )
+    plan = [("orjson", plain), ("groupkit", plain), ("groupkit", gz)]
+    if not args.skip_naive:
+        plan.append(("naive", plain))
+    results: dict[str, dict] = {}
+    for name, path in plan:
+        label = f"{name} ({'gzip' if path.suffix == '.gz' else 'plain'})"
+        runs = [_child(name, str(path)) for _ in range(args.repeat)]
+        results[label] = min(runs, key=lambda r: r["seconds"])
+        print(f"  measured {label}: {results[label]['seconds']:.2f} s", file=sys.stderr)
+
+    floor = results["orjson (plain)"]["seconds"]
+    naive = results.get("naive (plain)", {}).get("seconds")
+    print()
+    print(
+        f"| {'method':<18} | {'seconds':>8} | {'peak MB':>8} | {'x orjson floor':>14} "
+        f"| {'speed-up vs naive':>17} |"
+    )
+    print(f"|{'-' * 20}|{'-' * 10}|{'-' * 10}|{'-' * 16}|{'-' * 19}|")
+    for label, r in results.items():
+        speed = f"{naive / r['seconds']:.1f}x" if naive else "n/a"
+        print(
+            f"| {label:<18} | {r['seconds']:>8.2f} | {r['peak_mb']:>8.0f} | "
+            f"{r['seconds'] / floor:>13.2f}x | {speed:>17} |"
+        )
+    gk = results["groupkit (plain)"]
+    print()
+    print(
+        f"groupkit: {gk['records']:,} records, {gk['status_rows']:,} status rows, "
+        f"{gk['rejects']:,} rejects"
+    )
+    print("targets: groupkit plain <= 1.5x floor, gzip <= 2.5x floor, >= 20x naive, < 1500 MB")
+
+
+if __name__ == "__main__":
+    main()

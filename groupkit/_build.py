@@ -1,0 +1,189 @@
+"""Rows -> typed frames: column lists to Arrow, validation, and exact-redelivery removal.
+
+Work is split in two so it can run in parallel: :func:`block_tables` turns one
+block's column lists into Arrow tables (in a worker process when the archive is
+large), validating timestamps and error codes a column at a time;
+:func:`finish` concatenates every block, converts to pandas with the schema's
+dtypes and drops exact redeliveries.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from groupkit import schema
+from groupkit._walk import RAW_COLUMNS, Sink, status_columns
+
+# Numeric columns that arrive as numbers or numeric strings, and what they mean.
+_NUMERIC = {
+    ("statuses", "timestamp"): "statuses[].timestamp",
+    ("statuses", "error_code"): "statuses[].errors[].code",
+    ("messages", "timestamp"): "messages[].timestamp",
+    ("messages", "error_code"): "messages[].errors[].code",
+    ("errors", "code"): "errors[].code",
+    ("errors", "timestamp"): "timestamp",
+    ("group_events", "timestamp"): "groups[].timestamp",
+    ("group_events", "error_code"): "groups[].errors[].code",
+    ("membership", "timestamp"): "groups[].timestamp",
+}
+_ARROW = {
+    schema.STR: pa.large_string(),
+    schema.CAT: pa.large_string(),
+    schema.BOOL: pa.bool_(),
+    schema.INT: pa.int64(),
+    schema.TS: pa.int64(),
+    schema.TS_MS: pa.int64(),
+}
+
+
+def _number(value: object) -> int:
+    """An integer from an int, an integral float or a numeric string; ValueError if none."""
+    if value.__class__ is int:
+        return value  # type: ignore[return-value]
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return int(value)
+        raise ValueError
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            number = float(text)
+            if math.isfinite(number):
+                return int(number)
+    raise ValueError
+
+
+def _to_int64(values: list) -> tuple[pa.Array, list[int]]:
+    """Arrow int64 from numbers or numeric strings, and the positions that are neither."""
+    try:
+        return pa.array(values, type=pa.int64()), []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        pass
+    try:
+        return pc.cast(pa.array(values, type=pa.large_string()), pa.int64()), []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        pass
+    out: list[int | None] = []
+    bad: list[int] = []
+    for i, value in enumerate(values):
+        if value is None:
+            out.append(None)
+            continue
+        try:
+            out.append(_number(value))
+        except (ValueError, OverflowError):
+            out.append(None)
+            bad.append(i)
+    return pa.array(out, type=pa.int64()), bad
+
+
+def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, str, str]]]:
+    """Arrow tables of one block's rows, and the records rejected for bad values.
+
+    A record with a timestamp or error code that is not a number is rejected whole:
+    its rows are removed from every frame.
+    """
+    tables: dict[str, pa.Table] = {}
+    bad_records: dict[tuple[int, int], str] = {}
+    all_cols = dict(sink.cols, statuses=status_columns(sink))
+    for frame, cols in all_cols.items():
+        dtypes = schema.dtypes(frame)
+        arrays = {}
+        for name in RAW_COLUMNS[frame]:
+            values = cols[name]
+            if isinstance(values, pa.Array):
+                arrays[name] = values.cast(_ARROW.get(dtypes.get(name), pa.int64()))
+            elif name in ("_file", "_loc"):
+                arrays[name] = pa.array(values, type=pa.int64())
+            elif (frame, name) in _NUMERIC:
+                arr, bad = _to_int64(values)
+                for i in bad:
+                    key = (cols["_file"][i], cols["_loc"][i])
+                    what = _NUMERIC[(frame, name)]
+                    bad_records.setdefault(key, f"{what} {values[i]!r} is not a number")
+                arrays[name] = arr
+            else:
+                arrays[name] = pa.array(values, type=_ARROW[dtypes[name]])
+        tables[frame] = pa.table(arrays)
+    rejects = []
+    if bad_records:
+        files = pa.array([k[0] for k in bad_records], type=pa.int64())
+        locs = pa.array([k[1] for k in bad_records], type=pa.int64())
+        for frame, table in tables.items():
+            hit = _member(table["_file"], table["_loc"], files, locs)
+            tables[frame] = table.filter(pc.invert(hit))
+        rejects = [(f, loc, reason, "") for (f, loc), reason in bad_records.items()]
+    return tables, rejects
+
+
+def _member(files: pa.ChunkedArray, locs: pa.ChunkedArray, bad_files, bad_locs) -> pa.Array:
+    key = pc.add(pc.multiply(files, 1 << 40), locs)
+    bad = pc.add(pc.multiply(bad_files, 1 << 40), bad_locs)
+    return pc.is_in(key, value_set=bad)
+
+
+def _mapper(arrow_type: pa.DataType):
+    if arrow_type == pa.int64():
+        return pd.Int64Dtype()
+    if arrow_type == pa.bool_():
+        return pd.BooleanDtype()
+    return None
+
+
+def to_frame(frame: str, table: pa.Table, sources: pa.Array) -> pd.DataFrame:
+    """A pandas frame with the schema's dtypes from one frame's concatenated Arrow table."""
+    dtypes = schema.dtypes(frame)
+    arrays = {}
+    for name, dtype in dtypes.items():
+        if name == "source":
+            arrays[name] = sources
+            continue
+        col = table[name]
+        if dtype == schema.TS:
+            col = col.cast(pa.timestamp("s", tz="UTC"))
+        elif dtype == schema.TS_MS:
+            col = col.cast(pa.timestamp("ms", tz="UTC"))
+        elif dtype == schema.CAT:
+            col = pc.dictionary_encode(col)
+        arrays[name] = col
+    return pa.table(arrays).to_pandas(types_mapper=_mapper, split_blocks=True)
+
+
+_CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")
+
+
+def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Drop rows equal on every identity column to an earlier-received row.
+
+    "Earlier" is by ``received_at`` where the archive has it, then by reading order.
+    Rows are first matched on a few columns, and only those candidates in full.
+    """
+    if len(df) < 2:
+        return df, 0
+    cols = schema.identity_columns(frame)
+    key = [c for c in _CANDIDATE_KEYS if c in cols] or cols
+    candidates = df.duplicated(subset=key, keep=False).to_numpy()
+    if not candidates.any():
+        return df, 0
+    sub = df.loc[candidates]
+    received = sub["received_at"]
+    if received.notna().any():
+        # NaT sorts last: lexsort's last key is primary, so (missing?, time, position).
+        order = np.lexsort((np.arange(len(sub)), received.array.asi8, received.isna().to_numpy()))
+        dup_sorted = sub.iloc[order].duplicated(subset=cols, keep="first").to_numpy()
+        dup = np.empty(len(sub), dtype=bool)
+        dup[order] = dup_sorted
+    else:
+        dup = sub.duplicated(subset=cols, keep="first").to_numpy()
+    drop = np.zeros(len(df), dtype=bool)
+    drop[np.flatnonzero(candidates)[dup]] = True
+    if not drop.any():
+        return df, 0
+    return df.loc[~drop].reset_index(drop=True), int(drop.sum())
