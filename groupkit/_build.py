@@ -30,6 +30,7 @@ _NUMERIC = {
     ("group_events", "timestamp"): "groups[].timestamp",
     ("group_events", "error_code"): "groups[].errors[].code",
     ("membership", "timestamp"): "groups[].timestamp",
+    ("sends", "error_code"): "error_code",
 }
 _ARROW = {
     schema.STR: pa.large_string(),

@@ -32,10 +32,15 @@ class SourceFile:
     size: int
 
 
-def expand(source: str | os.PathLike | list | tuple) -> list[SourceFile]:
+def expand(
+    source: str | os.PathLike | list | tuple, skipped: list[tuple[str, str]] | None = None
+) -> list[SourceFile]:
     """Files named by a path, a directory (recursive), a glob, or a list of these.
 
-    Raises FileNotFoundError for a path that does not exist and a glob that matches nothing.
+    Files found in a directory or by a glob that are plainly not webhook archives
+    (a README, a Parquet file) are left out and listed in ``skipped`` with the reason;
+    a file named explicitly is always read. Raises FileNotFoundError for a path that
+    does not exist and a glob that matches nothing.
     """
     items = list(source) if isinstance(source, list | tuple) else [source]
     out: list[SourceFile] = []
@@ -43,6 +48,7 @@ def expand(source: str | os.PathLike | list | tuple) -> list[SourceFile]:
     for item in items:
         text = os.fspath(item)
         path = Path(text)
+        searched = True
         if path.is_dir():
             found = sorted(
                 p
@@ -51,7 +57,7 @@ def expand(source: str | os.PathLike | list | tuple) -> list[SourceFile]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
-            found = [path]
+            found, searched = [path], False
         elif glob.has_magic(text):
             found = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
             if not found:
@@ -60,10 +66,40 @@ def expand(source: str | os.PathLike | list | tuple) -> list[SourceFile]:
             raise FileNotFoundError(f"no such file or directory: {text!r}")
         for p in found:
             key = os.path.abspath(p)
-            if key not in seen:
-                seen.add(key)
+            if key in seen:
+                continue
+            seen.add(key)
+            why = not_an_archive(p) if searched else None
+            if why is None:
                 out.append(SourceFile(str(p), p.stat().st_size))
+            elif skipped is not None:
+                skipped.append((str(p), why))
     return out
+
+
+def not_an_archive(path: Path) -> str | None:
+    """Why a file found in a folder is plainly not a webhook archive, or None if it may be."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if head[:2] == GZIP_MAGIC or not head.strip():
+        return None
+    if head[:4] == b"PAR1":
+        return "a Parquet file, not a webhook archive"
+    text = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
+    if text.lstrip()[:1] in (b"{", b"["):
+        return None
+    # An archive whose first line is damaged still has webhook lines further on.
+    for line in text.split(b"\n")[1:-1]:
+        line = line.strip()
+        if line[:1] == b"{":
+            try:
+                rec = S.RECORD.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            if rec.entry is not None or len(rec.body) or len(rec.payload) or rec.kind:
+                return None
+    start = text.lstrip()[:12].decode("utf-8", errors="replace")
+    return f"not a webhook archive (it starts with {start!r})"
 
 
 def gunzip(data: bytes) -> tuple[bytes, str | None]:

@@ -213,6 +213,7 @@ class Entry(_S):
 class Record(_S):
     """A webhook POST, or an archive envelope around one (``body``/``payload``)."""
 
+    kind: str | None = None
     object: str | None = None
     entry: list[Entry] | None = None
     body: Raw = Raw(b"")
@@ -245,12 +246,34 @@ class FastRecord(_S):
     received_at: Num = None
 
 
+class Send(_S):
+    """A line of groupkit's own send log (``"kind": "groupkit.send"``)."""
+
+    message_id: str | None = None
+    group_id: str | None = None
+    type: str | None = None
+    operation: str | None = None
+    requested_at: int | float | None = None
+    accepted_at: int | float | None = None
+    ok: bool | None = None
+    attempts: int | None = None
+    http_status: int | None = None
+    error_code: Num = None
+    error_title: str | None = None
+    provider: str | None = None
+    pinned_message_id: str | None = None
+    expiration_days: int | None = None
+
+
+SEND_KIND = "groupkit.send"
+
 # The field order of Status, as msgspec.structs.astuple returns it.
 STATUS_FIELDS = Status.__struct_fields__
 
 RECORD = msgspec.json.Decoder(Record)
 FAST_RECORD = msgspec.json.Decoder(FastRecord)
 VALUE = msgspec.json.Decoder(Value)
+SEND = msgspec.json.Decoder(Send)
 RAW_LIST = msgspec.json.Decoder(list[Raw])
 RAW_DICT = msgspec.json.Decoder(dict[str, Raw])
 STRING = msgspec.json.Decoder(str)

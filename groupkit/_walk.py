@@ -54,6 +54,7 @@ class Sink:
         default_factory=lambda: {f: {c: [] for c in cols} for f, cols in RAW_COLUMNS.items()}
     )
     records: int = 0
+    sends: int = 0
     # (file index, loc, reason, excerpt)
     rejects: list[tuple[int, int, str, str]] = field(default_factory=list)
     unknown_fields: Counter = field(default_factory=Counter)
@@ -206,6 +207,9 @@ def _walk_exact(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> Non
     fields kept raw, and every malformed record (for a precise reason)."""
     try:
         rec = S.RECORD.decode(raw)
+        if rec.kind == S.SEND_KIND and rec.entry is None:
+            _send(S.SEND.decode(raw), fidx, loc, sink)
+            return
         hook, received = _unwrap(rec)
         changes = _decode_changes(hook)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -531,3 +535,15 @@ def _other_change(value, fld, raw_value: bytes, waba, received, fidx, loc, sink:
     if value is not None and value.errors:
         ctx = (waba, pn, received, fidx, loc)
         _error_rows(value.errors, "webhook", name, None, None, None, None, None, ctx, sink)
+
+
+def _send(send: S.Send, fidx: int, loc: int, sink: Sink) -> None:
+    sink.sends += 1
+    c = sink.cols["sends"]
+    for name in S.Send.__struct_fields__:
+        value = getattr(send, name)
+        if name in ("requested_at", "accepted_at") and value is not None:
+            value = int(value * 1000)
+        c[name].append(value)
+    c["_file"].append(fidx)
+    c["_loc"].append(loc)

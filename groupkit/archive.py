@@ -57,7 +57,8 @@ class Reject:
 class LoadReport:
     """What a load read, built, dropped and rejected.
 
-    ``records_read == webhooks_parsed + len(rejects)`` always holds: nothing vanishes.
+    ``records_read == webhooks_parsed + send_records + len(rejects)`` always holds:
+    nothing vanishes (``send_records`` counts lines of groupkit's own send log).
 
     Examples
     --------
@@ -71,10 +72,12 @@ class LoadReport:
     bytes_read: int = 0
     records_read: int = 0
     webhooks_parsed: int = 0
+    send_records: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
     unknown_fields: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     def rejects_frame(self) -> pd.DataFrame:
@@ -94,6 +97,7 @@ class LoadReport:
             f"files read       {self.files_read:>12,}  ({self.bytes_read / 1e6:,.1f} MB)",
             f"records read     {self.records_read:>12,}",
             f"webhooks parsed  {self.webhooks_parsed:>12,}",
+            *([f"send records     {self.send_records:>12,}"] if self.send_records else []),
             f"rejects          {len(self.rejects):>12,}",
             f"seconds          {self.seconds:>12,.2f}",
             "",
@@ -103,6 +107,9 @@ class LoadReport:
             lines.append(
                 f"{name:<16} {self.rows.get(name, 0):>12,} {self.duplicates.get(name, 0):>20,}"
             )
+        if self.skipped_files:
+            lines += ["", "files skipped:"]
+            lines += [f"  {path}: {why}" for path, why in self.skipped_files]
         if self.unknown_fields:
             lines += ["", "fields kept raw in other_changes:"]
             lines += [f"  {k}: {v:,}" for k, v in sorted(self.unknown_fields.items())]
@@ -129,6 +136,11 @@ class LoadReport:
             rows,
             "</table>",
         ]
+        if self.skipped_files:
+            items = "".join(
+                f"<li><code>{esc(p)}</code>: {esc(why)}</li>" for p, why in self.skipped_files
+            )
+            parts.append(f"<p>Files skipped:</p><ul>{items}</ul>")
         if self.unknown_fields:
             kept = ", ".join(f"{esc(k)} ({v:,})" for k, v in sorted(self.unknown_fields.items()))
             parts.append(f"<p>Fields kept raw in <code>other_changes</code>: {kept}</p>")
@@ -150,7 +162,8 @@ class Archive:
     """Frames read from webhook archives, and the report of the load.
 
     Attributes are the frames described in :mod:`groupkit.schema`: ``statuses``,
-    ``messages``, ``errors``, ``group_events``, ``membership``, ``other_changes``.
+    ``messages``, ``errors``, ``group_events``, ``membership``, ``other_changes`` and
+    ``sends`` (lines of groupkit's own send log, when one is read beside the webhooks).
 
     Examples
     --------
@@ -166,6 +179,7 @@ class Archive:
     group_events: pd.DataFrame
     membership: pd.DataFrame
     other_changes: pd.DataFrame
+    sends: pd.DataFrame
     report: LoadReport
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -227,8 +241,9 @@ def read_webhooks(
     """
     _check_on_error(on_error)
     started = time.perf_counter()
-    files = _sources.expand(source)
-    return _load(files, on_error, progress, workers, started)
+    skipped: list[tuple[str, str]] = []
+    files = _sources.expand(source, skipped)
+    return _load(files, on_error, progress, workers, started, skipped)
 
 
 def parse_webhooks(
@@ -284,7 +299,7 @@ def parse_webhooks(
         layouts = [_Layout("array")]
     tables, bad = block_tables(sink)
     sink.rejects.extend(bad)
-    part = _Part(0, 0, 0, tables, sink.rejects, sink.records)
+    part = _Part(0, 0, 0, tables, sink.rejects, sink.records, sends=sink.sends)
     return _assemble([MEMORY], layouts, [part], nbytes, 0, on_error, started)
 
 
@@ -310,6 +325,7 @@ class _Part:
     rejects: list[tuple[int, int, str, str]]
     records: int
     layout: _Layout | None = None
+    sends: int = 0
 
 
 def _check_on_error(on_error: str) -> None:
@@ -380,7 +396,7 @@ def _run_file_now(fidx: int, path: str) -> _Part:
         data = fh.read()
     layout = _walk_file_bytes(data, fidx, sink)
     tables, bad = block_tables(sink)
-    return _Part(fidx, 0, 0, tables, sink.rejects + bad, sink.records, layout)
+    return _Part(fidx, 0, 0, tables, sink.rejects + bad, sink.records, layout, sink.sends)
 
 
 def _run_range(fidx: int, seq: int, path: str, start: int, end: int) -> _Part:
@@ -395,7 +411,9 @@ def _run_block(fidx: int, seq: int, data: bytes | memoryview) -> _Part:
     with _gc_paused():
         lines = _sources.walk_lines(data, fidx, sink)
         tables, bad = block_tables(sink)
-    return _Part(fidx, seq, lines, tables, sink.rejects + bad, sink.records, _Layout("lines"))
+    return _Part(
+        fidx, seq, lines, tables, sink.rejects + bad, sink.records, _Layout("lines"), sink.sends
+    )
 
 
 def _head_is_lines(path: str) -> bool | None:
@@ -446,7 +464,7 @@ def _work_size(f: _sources.SourceFile) -> int:
         return max(f.size, int.from_bytes(fh.read(4), "little"))
 
 
-def _load(files, on_error, progress, workers, started) -> Archive:
+def _load(files, on_error, progress, workers, started, skipped=None) -> Archive:
     total = sum(f.size for f in files)
     work = sum(_work_size(f) for f in files)
     workers = workers or os.cpu_count() or 1
@@ -472,7 +490,7 @@ def _load(files, on_error, progress, workers, started) -> Archive:
             layouts[part.fidx] = part.layout
     with _gc_paused():
         return _assemble(
-            [f.path for f in files], layouts, parts, total, len(files), on_error, started
+            [f.path for f in files], layouts, parts, total, len(files), on_error, started, skipped
         )
 
 
@@ -629,7 +647,9 @@ def _source_of(paths, layouts, fidx: int, loc: int) -> tuple[str, int | None]:
     return f"{paths[fidx]}#{loc}", None
 
 
-def _assemble(paths, layouts, parts: list[_Part], nbytes, nfiles, on_error, started) -> Archive:
+def _assemble(
+    paths, layouts, parts: list[_Part], nbytes, nfiles, on_error, started, skipped=None
+) -> Archive:
     parts = sorted(parts, key=lambda p: (p.fidx, p.seq))
     offsets: dict[tuple[int, int], int] = {}
     running: dict[int, int] = {}
@@ -638,10 +658,11 @@ def _assemble(paths, layouts, parts: list[_Part], nbytes, nfiles, on_error, star
         running[part.fidx] = running.get(part.fidx, 0) + part.lines
     pieces: dict[str, list[pa.Table]] = {name: [] for name in schema.FRAMES}
     raw_rejects: list[tuple[int, int, str, str]] = []
-    records = 0
+    records = sends = 0
     for part in parts:
         shift = offsets[(part.fidx, part.seq)]
         records += part.records
+        sends += part.sends
         for frame, table in part.tables.items():
             if shift and table.num_rows:
                 table = table.set_column(
@@ -661,8 +682,10 @@ def _assemble(paths, layouts, parts: list[_Part], nbytes, nfiles, on_error, star
         files_read=nfiles,
         bytes_read=nbytes,
         records_read=records,
-        webhooks_parsed=records - len(rejects),
+        webhooks_parsed=records - sends - len(rejects),
+        send_records=sends,
         rejects=rejects,
+        skipped_files=skipped or [],
     )
     frames: dict[str, pd.DataFrame] = {}
     for frame in schema.FRAMES:

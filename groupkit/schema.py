@@ -160,6 +160,24 @@ OTHER_CHANGES = _frame(
     **_CONTEXT,
 )
 
+SENDS = _frame(
+    message_id=(STR, "Message id the API returned (null when the send failed)."),
+    group_id=(STR, "The group sent to."),
+    type=(CAT, "`text`, `image`, ..., `template` or `pin`."),
+    operation=(CAT, "`send_text`, `send_media`, `send_template`, `pin` or `unpin`."),
+    requested_at=(TS_MS, "When the client first asked (its clock)."),
+    accepted_at=(TS_MS, "When the API accepted the send (null on failure)."),
+    ok=(BOOL, "Whether the API accepted the send."),
+    attempts=(INT, "Requests made, retries included."),
+    http_status=(INT, "HTTP status of the last answer."),
+    error_code=(INT, "Cloud API error code on failure."),
+    error_title=(STR, "Its title, or why the send failed."),
+    provider=(CAT, "`360dialog` or `meta`."),
+    pinned_message_id=(STR, "For pin and unpin: the message (un)pinned."),
+    expiration_days=(INT, "For pin: how many days."),
+    source=(STR, "Where the record was read: `file:line`."),
+)
+
 FRAMES: dict[str, dict[str, Column]] = {
     "statuses": STATUSES,
     "messages": MESSAGES,
@@ -167,6 +185,7 @@ FRAMES: dict[str, dict[str, Column]] = {
     "group_events": GROUP_EVENTS,
     "membership": MEMBERSHIP,
     "other_changes": OTHER_CHANGES,
+    "sends": SENDS,
 }
 
 # Columns that do not take part in "is this row an exact redelivery of another".
