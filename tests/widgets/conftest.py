@@ -1,0 +1,69 @@
+"""Fixtures for the widget tests: a live sandbox on loopback and a client pointed at it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+import pytest
+
+from groupkit.client import GroupClient, RetryPolicy
+from groupkit.sandbox import Sandbox, serve
+from groupkit.widgets._common import descendants
+
+SECRET_KEY = "d360-WIDGET-secret-key-never-shown-42"
+
+
+class SleepRecorder:
+    """Stands in for time.sleep so retries are observable and tests never wait."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
+    """Poll ``condition`` until it is truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def widget_text(root: widgets.Widget) -> str:
+    """Everything a widget tree would send to the browser, as one string."""
+    parts = []
+    for widget in descendants(root):
+        parts.append(json.dumps(widget.get_state(), default=str))
+        parts.append(repr(widget))
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def sandbox(tmp_path) -> Sandbox:
+    with serve(
+        seed=7, groups=2, api_key=SECRET_KEY, failure_rate=0.0, archive=tmp_path / "archive"
+    ) as box:
+        yield box
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox, sleeps: SleepRecorder) -> GroupClient:
+    with GroupClient(
+        api_key=SECRET_KEY, base_url=sandbox.url, sleep=sleeps, retry=RetryPolicy(max_attempts=3)
+    ) as c:
+        yield c
