@@ -1,0 +1,45 @@
+"""Altair charts of the analytics: latency, funnel, coverage, errors and activity.
+
+Every chart aggregates an analytics frame in pandas first and embeds only the
+aggregate (groups x buckets, a few hundred ECDF points per group), so its data
+stays small whatever the archive size.  Pass one :func:`group_style` to every
+chart so a group keeps its label and colour across charts.
+
+Examples
+--------
+>>> import groupkit
+>>> from groupkit import charts
+>>> archive = groupkit.read_webhooks("sample_data/webhooks")  # doctest: +SKIP
+>>> style = charts.group_style(archive)  # doctest: +SKIP
+>>> charts.latency_percentiles(archive, metric="read", style=style)  # doctest: +SKIP
+>>> sorted(charts.__all__)[:3]
+['GroupStyle', 'activity_heatmap', 'coverage_over_time']
+"""
+
+from groupkit.charts._style import GroupStyle, duration_unit, group_style
+from groupkit.charts.activity import activity_heatmap, inbound_counts, messages_by_type
+from groupkit.charts.delivery import coverage_over_time, funnel_chart
+from groupkit.charts.errors import errors_by_group, errors_over_time
+from groupkit.charts.latency import (
+    latency_ecdf,
+    latency_over_time,
+    latency_percentiles,
+    within_rate_over_time,
+)
+
+__all__ = [
+    "GroupStyle",
+    "activity_heatmap",
+    "coverage_over_time",
+    "duration_unit",
+    "errors_by_group",
+    "errors_over_time",
+    "funnel_chart",
+    "group_style",
+    "inbound_counts",
+    "latency_ecdf",
+    "latency_over_time",
+    "latency_percentiles",
+    "messages_by_type",
+    "within_rate_over_time",
+]

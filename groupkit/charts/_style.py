@@ -1,0 +1,257 @@
+"""What every chart shares: group labels and colours, time units, time buckets.
+
+Charts never embed raw rows: each aggregates an analytics frame first, so the data a
+chart carries grows with groups x buckets, not with the archive.  To keep that bounded
+on archives with hundreds of groups, a :class:`GroupStyle` names the ``max_groups``
+busiest groups and pools the rest as ``"other groups"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from groupkit.analytics._common import deliveries_of
+from groupkit.analytics._time import normalise_freq
+
+OTHER = "other groups"
+OTHER_COLOUR = "#9e9e9e"
+# Tableau 10 without its grey, then Tableau 20's lighter tones: distinct in order.
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#1f77b4",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#dbdb8d",
+    "#9edae5",
+)
+MAX_GROUPS = 10
+# (unit, seconds per unit, upper limit of the data for which the unit reads well)
+_UNITS = (("s", 1.0, 120.0), ("min", 60.0, 7200.0), ("h", 3600.0, float("inf")))
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _short_ids(ids: Sequence[str]) -> dict[str, str]:
+    """The shortest distinguishing suffix of each id (ids share long prefixes)."""
+    for width in (6, 8, 10, 14, 20):
+        labels = {gid: "…" + gid[-width:] for gid in ids}
+        if len(set(labels.values())) == len(labels):
+            return labels
+    return {gid: gid for gid in ids}
+
+
+@dataclass(frozen=True)
+class GroupStyle:
+    """Labels and colours of groups, shared by charts so a group looks the same everywhere.
+
+    Build one with :func:`group_style` and pass it as ``style=`` to every chart.
+
+    Attributes
+    ----------
+    labels
+        ``group_id`` -> label for the shown groups (subject when the archive has
+        it, else a short suffix of the id); any other group is ``"other groups"``.
+    order
+        Labels in legend order (busiest first), ``"other groups"`` last when used.
+
+    Examples
+    --------
+    >>> style = GroupStyle(labels={"G1": "Team", "G2": "…G2"}, order=["Team", "…G2"])
+    >>> style.label(pd.Series(["G2", "G9", None])).tolist()
+    ['…G2', 'other groups', 'other groups']
+    >>> style.scale().domain
+    ['Team', '…G2', 'other groups']
+    """
+
+    labels: dict[str, str]
+    order: list[str]
+    pooled: bool = field(default=True)
+
+    def label(self, group_ids: pd.Series) -> pd.Series:
+        """The label of each group id (``"other groups"`` beyond the shown ones)."""
+        codes, uniques = pd.factorize(group_ids, use_na_sentinel=True)
+        names = np.array([self.labels.get(u, OTHER) for u in uniques] + [OTHER], dtype=object)
+        return pd.Series(names[codes], index=group_ids.index, dtype="str", name="group")
+
+    @property
+    def domain(self) -> list[str]:
+        """Every label a chart may show, in legend order."""
+        return [*self.order, OTHER] if self.pooled else list(self.order)
+
+    def scale(self) -> alt.Scale:
+        """The colour scale: fixed colours per label, grey for ``"other groups"``."""
+        colours = [PALETTE[i % len(PALETTE)] for i in range(len(self.order))]
+        if self.pooled:
+            colours.append(OTHER_COLOUR)
+        return alt.Scale(domain=self.domain, range=colours)
+
+    def color(self, **kwargs: Any) -> alt.Color:
+        """``alt.Color`` on the ``group`` field with this style's scale and a legend."""
+        kwargs.setdefault("legend", alt.Legend(title="Group"))
+        return alt.Color("group:N", scale=self.scale(), sort=self.domain, **kwargs)
+
+
+def _group_counts(data: Any) -> pd.Series:
+    """Rows per group id, busiest first: receipts and inbound messages."""
+    if isinstance(data, pd.DataFrame):
+        counts = data["group_id"].value_counts()
+    else:
+        counts = (
+            data.statuses["group_id"]
+            .value_counts()
+            .add(data.messages["group_id"].value_counts(), fill_value=0)
+        )
+        for frame in (data.errors, data.group_events):
+            extra = frame["group_id"].dropna().unique()
+            counts = counts.reindex(counts.index.union(extra), fill_value=0)
+    counts = counts[counts.index.notna()]
+    return counts.sort_index().sort_values(ascending=False, kind="stable")
+
+
+def group_style(data: Any, *, max_groups: int = MAX_GROUPS) -> GroupStyle:
+    """Labels and colours for the groups of an archive (or of a deliveries frame).
+
+    Parameters
+    ----------
+    data
+        A :class:`groupkit.Archive` (groups from every frame, labelled with the
+        subject of their ``group_create`` when present) or a frame with a
+        ``group_id`` column (labels are short id suffixes).
+    max_groups
+        How many of the busiest groups get their own colour; the rest are pooled
+        as ``"other groups"`` so charts stay readable and small.
+
+    Returns
+    -------
+    GroupStyle
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"group_id": ["AAAAAA111111", "AAAAAA222222", "AAAAAA222222"]})
+    >>> style = group_style(frame)
+    >>> style.order, style.pooled
+    (['…222222', '…111111'], False)
+    >>> group_style(frame, max_groups=1).domain
+    ['…222222', 'other groups']
+    """
+    counts = _group_counts(data)
+    ids = [str(g) for g in counts.index]
+    names = _short_ids(ids)
+    if not isinstance(data, pd.DataFrame):
+        events = data.group_events
+        created = events[events["subject"].notna()].drop_duplicates("group_id", keep="last")
+        subjects = dict(zip(created["group_id"], created["subject"], strict=True))
+        taken = set()
+        for gid in ids:
+            subject = subjects.get(gid)
+            if subject and subject not in taken:
+                names[gid] = str(subject)
+            taken.add(names[gid])
+    shown = ids[:max_groups]
+    return GroupStyle(
+        labels={gid: names[gid] for gid in shown},
+        order=[names[gid] for gid in shown],
+        pooled=len(ids) > max_groups,
+    )
+
+
+def labelled_deliveries(data: Any, style: GroupStyle | None) -> tuple[pd.DataFrame, GroupStyle]:
+    """The deliveries frame with a ``group`` label column, and the style used."""
+    frame = deliveries_of(data)
+    if style is None:
+        style = group_style(data if not isinstance(data, pd.DataFrame) else frame)
+    return frame.assign(group=style.label(frame["group_id"])), style
+
+
+def duration_unit(seconds: pd.Series | np.ndarray | float) -> tuple[str, float]:
+    """The unit that reads best for latencies of this size, and its seconds.
+
+    Chosen from the largest value: seconds up to 2 minutes, minutes up to 2
+    hours, hours beyond.
+
+    Examples
+    --------
+    >>> duration_unit(45.0), duration_unit([30, 900]), duration_unit(36000)
+    (('s', 1.0), ('min', 60.0), ('h', 3600.0))
+    """
+    values = np.asarray(seconds, dtype="float64")
+    top = float(np.nanmax(values)) if values.size and not np.isnan(values).all() else 0.0
+    for unit, size, limit in _UNITS:
+        if top <= limit:
+            return unit, size
+    return _UNITS[-1][:2]  # pragma: no cover
+
+
+def auto_freq(times: pd.Series) -> str:
+    """Meta's granularity that gives a readable number of buckets for this time span.
+
+    Half-hours up to 2 days, days up to 200 days, months beyond.
+
+    Examples
+    --------
+    >>> ts = pd.Series(pd.to_datetime(["2026-03-01", "2026-03-02"], utc=True))
+    >>> auto_freq(ts), auto_freq(ts.iloc[:1]), auto_freq(ts + pd.to_timedelta([0, 30], "D"))
+    ('half_hour', 'half_hour', 'day')
+    """
+    span = times.max() - times.min() if times.notna().any() else pd.Timedelta(0)
+    if pd.isna(span) or span <= pd.Timedelta(days=2):
+        return "half_hour"
+    if span <= pd.Timedelta(days=200):
+        return "day"
+    return "month"
+
+
+def resolve_freq(freq: str | None, times: pd.Series) -> str:
+    """``freq`` in canonical form, or :func:`auto_freq` when ``None``/``"auto"``."""
+    if freq is None or str(freq).lower() == "auto":
+        return auto_freq(times)
+    return normalise_freq(freq)
+
+
+FREQ_WORDS = {"half_hour": "half-hour", "day": "day", "month": "month"}
+
+
+def time_axis(freq: str, title: str | None = None) -> alt.X:
+    """A UTC time x axis whose marks span their bucket (half-hour, day or month)."""
+    unit, step, interval, fmt = {
+        "half_hour": ("utcyearmonthdatehoursminutes", 30, None, "%b %d %H:%M"),
+        "day": ("utcyearmonthdate", 1, "day", "%b %d"),
+        "month": ("utcyearmonth", 1, "month", "%b %Y"),
+    }[freq]
+    axis = {"format": fmt}
+    if interval is not None:  # one tick per bucket at most, never a repeated label
+        axis["tickCount"] = alt.TimeIntervalStep(interval=interval, step=1)
+    return alt.X(
+        "bucket:T",
+        timeUnit=alt.TimeUnitParams(unit=unit, step=step),
+        title=title or f"{FREQ_WORDS[freq]} (UTC)",
+        axis=alt.Axis(**axis),
+    )
+
+
+def bucket_tooltip(freq: str) -> alt.Tooltip:
+    fmt = {"half_hour": "%Y-%m-%d %H:%M", "day": "%Y-%m-%d", "month": "%Y-%m"}[freq]
+    return alt.Tooltip("bucket:T", title=f"{FREQ_WORDS[freq]} from (UTC)", format=fmt)
+
+
+def legend_selection(name: str = "group_pick") -> alt.Parameter:
+    """Click a group in the legend to highlight it (shift-click for more)."""
+    return alt.selection_point(fields=["group"], bind="legend", name=name)

@@ -1,0 +1,178 @@
+"""Delivery charts: the funnel per group and read coverage over time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from groupkit.analytics import funnel, read_coverage
+from groupkit.charts._style import (
+    FREQ_WORDS,
+    GroupStyle,
+    bucket_tooltip,
+    labelled_deliveries,
+    legend_selection,
+    resolve_freq,
+    time_axis,
+)
+
+__all__ = ["FUNNEL_STAGES", "coverage_over_time", "funnel_chart"]
+
+FUNNEL_STAGES = ("recipients", "delivered", "read", "failed", "pending")
+
+
+def funnel_chart(data: Any, *, style: GroupStyle | None = None) -> alt.Chart:
+    """Receipts per stage (recipients, delivered, read, failed, pending), bars per group.
+
+    Parameters
+    ----------
+    data
+        A :class:`groupkit.Archive` or a frame from :func:`groupkit.deliveries`.
+    style
+        Group labels and colours (:func:`group_style`).
+
+    Returns
+    -------
+    altair.Chart
+        Data: ``group, stage, receipts, rate`` (of recipients), ``messages``: the
+        counts of :func:`groupkit.funnel` by group, in long form.
+
+    Examples
+    --------
+    >>> from groupkit.analytics.deliveries import empty_deliveries
+    >>> frame = empty_deliveries().reindex(range(3))
+    >>> frame["group_id"], frame["message_id"] = "G1", "wamid.1"
+    >>> frame["participant_id"] = ["1", "2", "3"]
+    >>> frame["state"] = ["read", "delivered", "pending"]
+    >>> table = funnel_chart(frame).data
+    >>> dict(zip(table["stage"], table["receipts"]))
+    {'recipients': 3, 'delivered': 2, 'read': 1, 'failed': 0, 'pending': 1}
+    """
+    frame, style = labelled_deliveries(data, style)
+    counts = funnel(frame, by="group")
+    table = counts.melt(
+        id_vars=["group", "messages"],
+        value_vars=list(FUNNEL_STAGES),
+        var_name="stage",
+        value_name="receipts",
+    )
+    recipients = table["group"].map(counts.set_index("group")["recipients"]).astype("float64")
+    table["rate"] = table["receipts"] / recipients.where(recipients > 0)
+    select = legend_selection()
+    return (
+        alt.Chart(
+            table, title="Delivery funnel per group (receipts)", width=520, height=alt.Step(7)
+        )
+        .mark_bar()
+        .encode(
+            y=alt.Y("stage:N", sort=list(FUNNEL_STAGES), title=None),
+            yOffset=alt.YOffset("group:N", sort=style.domain),
+            x=alt.X("receipts:Q", title="receipts (message × participant)"),
+            color=style.color(),
+            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
+            tooltip=[
+                alt.Tooltip("group:N", title="group"),
+                alt.Tooltip("stage:N", title="stage"),
+                alt.Tooltip("receipts:Q", title="receipts", format=","),
+                alt.Tooltip("rate:Q", title="share of recipients", format=".1%"),
+                alt.Tooltip("messages:Q", title="messages sent", format=","),
+            ],
+        )
+        .add_params(select)
+    )
+
+
+def coverage_over_time(
+    data: Any,
+    *,
+    within: str | float | pd.Timedelta = "1h",
+    freq: str | None = None,
+    style: GroupStyle | None = None,
+) -> alt.Chart:
+    """Share of members at send time who read within ``within``, per group over time.
+
+    Parameters
+    ----------
+    data
+        A :class:`groupkit.Archive` or a frame from :func:`groupkit.deliveries`.
+    within
+        How soon after sending a read counts (``"1h"``, ``"30min"``, seconds).
+    freq
+        ``"half_hour"``, ``"day"``, ``"month"``; ``None`` picks one from the time span.
+    style
+        Group labels and colours (:func:`group_style`).
+
+    Returns
+    -------
+    altair.Chart
+        Data: ``group, bucket, messages, members, readers_within, coverage``: the
+        per-message coverage of :func:`groupkit.read_coverage` summed per group and
+        bucket (``coverage = readers_within / members``).
+
+    Examples
+    --------
+    >>> from groupkit.analytics.deliveries import empty_deliveries
+    >>> frame = empty_deliveries().reindex(range(2))
+    >>> frame["group_id"], frame["message_id"] = "G1", "wamid.1"
+    >>> frame["participant_id"] = ["1", "2"]
+    >>> frame["sent_at"] = pd.to_datetime(["2026-03-01 10:00"] * 2, utc=True)
+    >>> frame["state"] = ["read", "delivered"]
+    >>> frame["read_latency"] = pd.to_timedelta([60, None], unit="s")
+    >>> coverage_over_time(frame, freq="day").data["coverage"].tolist()
+    [0.5]
+    """
+    frame, style = labelled_deliveries(data, style)
+    freq = resolve_freq(freq, frame["sent_at"])
+    per_message = read_coverage(frame, within=within, freq=freq)
+    # read_coverage keys by group_id; pool into the chart's labels (sums, then the ratio).
+    per_message["group"] = style.label(per_message["group_id"])
+    table = (
+        per_message.groupby(["group", "bucket"], sort=True)[
+            ["messages", "members", "readers_within"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    table["coverage"] = table["readers_within"] / table["members"].where(table["members"] > 0)
+    limit = per_message["within_s"].iloc[0] if len(per_message) else pd.Timedelta(within)
+    words = _duration_words(limit)
+    select = legend_selection()
+    return (
+        alt.Chart(
+            table,
+            title=f"Read coverage: members who read within {words}, per {FREQ_WORDS[freq]}",
+            width=560,
+            height=220,
+        )
+        .mark_line(point=True)
+        .encode(
+            x=time_axis(freq, f"sent, per {FREQ_WORDS[freq]} (UTC)"),
+            y=alt.Y(
+                "coverage:Q",
+                title=f"read within {words}",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=style.color(),
+            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
+            tooltip=[
+                alt.Tooltip("group:N", title="group"),
+                bucket_tooltip(freq),
+                alt.Tooltip("coverage:Q", title=f"read within {words}", format=".1%"),
+                alt.Tooltip("readers_within:Q", title="readers in time", format=","),
+                alt.Tooltip("members:Q", title="members at send (summed)", format=","),
+                alt.Tooltip("messages:Q", title="messages", format=","),
+            ],
+        )
+        .add_params(select)
+    )
+
+
+def _duration_words(limit: float | pd.Timedelta) -> str:
+    seconds = limit.total_seconds() if isinstance(limit, pd.Timedelta) else float(limit)
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
