@@ -21,6 +21,7 @@ import click
 _COMMANDS: dict[str, str] = {
     "summary": "groupkit._cli_archive:summary",
     "export": "groupkit._cli_archive:export",
+    "report": "groupkit.report:command",
     "sandbox": "groupkit.sandbox.cli:command",
     "simulate": "groupkit.simulate.cli:command",
 }
