@@ -106,7 +106,7 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             elif (frame, name) in _NUMERIC:
                 arr, bad = _to_int64(values)
                 for i in bad:
-                    key = (cols["_file"][i], cols["_loc"][i])
+                    key = (_as_int(cols["_file"][i]), _as_int(cols["_loc"][i]))
                     what = _NUMERIC[(frame, name)]
                     bad_records.setdefault(key, f"{what} {values[i]!r} is not a number")
                 arrays[name] = arr
@@ -122,6 +122,10 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             tables[frame] = table.filter(pc.invert(hit))
         rejects = [(f, loc, reason, "") for (f, loc), reason in bad_records.items()]
     return tables, rejects
+
+
+def _as_int(value) -> int:
+    return value.as_py() if isinstance(value, pa.Scalar) else value
 
 
 def _member(files: pa.ChunkedArray, locs: pa.ChunkedArray, bad_files, bad_locs) -> pa.Array:
@@ -160,31 +164,71 @@ def to_frame(frame: str, table: pa.Table, sources: pa.Array) -> pd.DataFrame:
 _CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")
 
 
-def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Drop rows equal on every identity column to an earlier-received row.
+def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``df`` into (kept, dropped): rows that redeliver an earlier-received row go.
 
-    "Earlier" is by ``received_at`` where the archive has it, then by reading order.
-    Rows are first matched on a few columns, and only those candidates in full.
+    A redelivery is equal on every identity column to a row of *another* record;
+    identical items within one record (a POST may list the same thing twice) are
+    told apart by their order. "Earlier" is by ``received_at`` where the archive
+    has it, then by reading order. Rows are first matched on a few columns, and
+    only those candidates in full.
     """
     if len(df) < 2:
-        return df, 0
+        return df, df.iloc[:0]
     cols = schema.identity_columns(frame)
     key = [c for c in _CANDIDATE_KEYS if c in cols] or cols
     candidates = df.duplicated(subset=key, keep=False).to_numpy()
     if not candidates.any():
-        return df, 0
+        return df, df.iloc[:0]
     sub = df.loc[candidates]
+    nth = sub.groupby([*cols, "source"], dropna=False, observed=True, sort=False).cumcount()
+    sub = sub.assign(_nth=nth.to_numpy())
     received = sub["received_at"]
     if received.notna().any():
         # NaT sorts last: lexsort's last key is primary, so (missing?, time, position).
         order = np.lexsort((np.arange(len(sub)), received.array.asi8, received.isna().to_numpy()))
-        dup_sorted = sub.iloc[order].duplicated(subset=cols, keep="first").to_numpy()
+        dup_sorted = sub.iloc[order].duplicated(subset=[*cols, "_nth"], keep="first").to_numpy()
         dup = np.empty(len(sub), dtype=bool)
         dup[order] = dup_sorted
     else:
-        dup = sub.duplicated(subset=cols, keep="first").to_numpy()
+        dup = sub.duplicated(subset=[*cols, "_nth"], keep="first").to_numpy()
     drop = np.zeros(len(df), dtype=bool)
     drop[np.flatnonzero(candidates)[dup]] = True
     if not drop.any():
-        return df, 0
-    return df.loc[~drop].reset_index(drop=True), int(drop.sum())
+        return df, df.iloc[:0]
+    return df.loc[~drop].reset_index(drop=True), df.loc[drop]
+
+
+# An error row belongs to the status, message or group event that carried it, and
+# is a redelivery exactly when that parent is: these columns find the parent.
+_PARENT_KEYS = {
+    "status": ("statuses", ["source", "message_id", "participant_id", "status", "timestamp"]),
+    "message": ("messages", ["source", "message_id", "timestamp"]),
+    "group_event": ("group_events", ["source", "group_id", "timestamp"]),
+}
+
+
+def drop_error_redeliveries(
+    errors: pd.DataFrame, dropped: dict[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, int]:
+    """Drop error rows whose parent row was a redelivery, and redelivered webhook errors."""
+    drop = np.zeros(len(errors), dtype=bool)
+    origin = errors["origin"].astype("str").to_numpy()
+    for kind, (frame, keys) in _PARENT_KEYS.items():
+        gone = dropped.get(frame)
+        mine = origin == kind
+        if gone is None or gone.empty or not mine.any():
+            continue
+        ekeys = keys if kind != "message" else keys
+        left = errors.loc[mine, ekeys].astype("str")
+        right = gone[keys].astype("str").drop_duplicates()
+        hit = left.merge(right, how="left", on=ekeys, indicator=True)["_merge"].eq("both")
+        drop[np.flatnonzero(mine)[hit.to_numpy()]] = True
+    kept = errors.loc[~drop].reset_index(drop=True)
+    webhook = kept["origin"].astype("str").eq("webhook").to_numpy()
+    if webhook.sum() > 1:
+        rest, gone = drop_redeliveries("errors", kept.loc[webhook])
+        kept = pd.concat([kept.loc[~webhook], rest]).sort_index(kind="stable")
+        kept = kept.reset_index(drop=True)
+        return kept, int(drop.sum()) + len(gone)
+    return kept, int(drop.sum())

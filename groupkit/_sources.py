@@ -128,7 +128,7 @@ def is_line_mode(data: bytes) -> bool:
         return first != b"["
     end = data.find(b"\n", start)
     if end < 0 or not data[end:].strip():
-        return True  # a single line: one record either way
+        return False  # one line: one webhook, or a named collection of them
     try:
         S.RECORD.decode(data[start:end])
     except (msgspec.DecodeError, msgspec.ValidationError):

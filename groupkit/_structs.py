@@ -132,9 +132,15 @@ class Message(_S, rename={"from_": "from"}):
     reaction: Reaction | None = None
     context: Context | None = None
     button: Button | None = None
-    interactive: Interactive | None = None
     system: System | None = None
     unsupported: Unsupported | None = None
+    # Kept verbatim: their content is the message's payload column, read as needed.
+    interactive: Raw = Raw(b"")
+    location: Raw = Raw(b"")
+    contacts: Raw = Raw(b"")
+    order: Raw = Raw(b"")
+    edit: Raw = Raw(b"")
+    revoke: Raw = Raw(b"")
     errors: list[Error] | None = None
 
 
@@ -154,8 +160,9 @@ class Metadata(_S):
 
 
 class Participant(_S):
-    wa_id: str | None = None
-    input: str | None = None
+    # Meta's OpenAPI examples give these as bare numbers; the wire has strings.
+    wa_id: str | int | None = None
+    input: str | int | None = None
     user_id: str | None = None
     errors: list[Error] | None = None
 
@@ -274,6 +281,8 @@ RECORD = msgspec.json.Decoder(Record)
 FAST_RECORD = msgspec.json.Decoder(FastRecord)
 VALUE = msgspec.json.Decoder(Value)
 SEND = msgspec.json.Decoder(Send)
+INTERACTIVE = msgspec.json.Decoder(Interactive)
+ENCODE = msgspec.json.Encoder().encode
 RAW_LIST = msgspec.json.Decoder(list[Raw])
 RAW_DICT = msgspec.json.Decoder(dict[str, Raw])
 STRING = msgspec.json.Decoder(str)

@@ -68,6 +68,8 @@ class Sink:
 def reason_of(exc: Exception) -> str:
     """A load-report reason for a decoding error."""
     text = str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text: byte {exc.object[exc.start : exc.start + 1]!r} is not valid UTF-8"
     if isinstance(exc, msgspec.ValidationError):
         return f"not a valid webhook: {text}"
     if "invalid utf-8" in text.lower() or "utf-8" in text.lower():
@@ -79,6 +81,8 @@ def reason_of(exc: Exception) -> str:
 
 def excerpt(raw: bytes | memoryview, limit: int = 120) -> str:
     """The start of a raw record, printable, for the load report."""
+    if isinstance(raw, msgspec.Raw):
+        raw = bytes(raw)
     head = bytes(raw[: limit + 1])
     text = head.decode("utf-8", errors="replace").replace("\n", " ")
     return text if len(head) <= limit else text[:limit] + "..."
@@ -116,7 +120,7 @@ def _unwrap(rec: S.Record) -> tuple[S.Record, int | None]:
         if data[:1] == b'"':
             data = S.STRING.decode(data).encode()
         hook = S.RECORD.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise BadRecord(f"{key}: {reason_of(exc)}") from None
     if hook.entry is None:
         raise BadRecord(f"{key} is not a webhook: it has no 'entry' list")
@@ -153,7 +157,7 @@ def walk_record(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> Non
     sink.records += 1
     try:
         rec = S.FAST_RECORD.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         rec = None  # the exact path below says precisely what is wrong
     if rec is not None:
         hook = rec if rec.entry is not None else _fast_inner(rec)
@@ -212,7 +216,7 @@ def _walk_exact(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> Non
             return
         hook, received = _unwrap(rec)
         changes = _decode_changes(hook)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         sink.rejects.append((fidx, loc, reason_of(exc), excerpt(raw)))
         return
     except BadRecord as exc:
@@ -388,8 +392,12 @@ def _messages(messages, contacts, ctx, sink: Sink) -> None:
                 text = media.caption
             elif m.button is not None:
                 text = m.button.text
-            elif m.interactive is not None:
-                reply = m.interactive.button_reply or m.interactive.list_reply
+            elif len(m.interactive):
+                try:
+                    inter = S.INTERACTIVE.decode(m.interactive)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    inter = None
+                reply = None if inter is None else inter.button_reply or inter.list_reply
                 text = None if reply is None else reply.title
             elif m.system is not None:
                 text = m.system.body
@@ -420,6 +428,7 @@ def _messages(messages, contacts, ctx, sink: Sink) -> None:
             None if context is None else bool(context.forwarded or context.frequently_forwarded)
         )
         c["unsupported_type"].append(None if m.unsupported is None else m.unsupported.type)
+        c["payload"].append(_payload(m))
         c["error_code"].append(errors[0].code if errors else None)
         c["waba_id"].append(waba)
         c["phone_number_id"].append(pn)
@@ -433,14 +442,31 @@ def _messages(messages, contacts, ctx, sink: Sink) -> None:
             )  # fmt: skip
 
 
+_PAYLOAD_TYPES = frozenset(S.Message.__struct_fields__) - {
+    "id", "from_", "from_user_id", "group_id", "timestamp", "type", "context", "errors",
+}  # fmt: skip
+
+
+def _payload(m: S.Message) -> str | None:
+    """The message type's own object as JSON text (``{"body": ...}`` for text, ...)."""
+    if m.type not in _PAYLOAD_TYPES:
+        return None
+    obj = getattr(m, m.type)
+    if isinstance(obj, msgspec.Raw):
+        return bytes(obj).decode() if len(obj) else None
+    return None if obj is None else S.ENCODE(obj).decode()
+
+
 def _who(p: S.Participant) -> tuple[str | None, str | None]:
     """(phone / wa_id, business-scoped user id) of a participant entry."""
-    pid, uid = p.wa_id, p.user_id
+    pid = None if p.wa_id is None else str(p.wa_id)
+    uid = p.user_id
     if p.input is not None:
-        if _BSUID.match(p.input):
-            uid = uid or p.input
+        given = str(p.input)
+        if _BSUID.match(given):
+            uid = uid or given
         else:
-            pid = pid or p.input
+            pid = pid or given
     return pid, uid
 
 

@@ -29,15 +29,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from groupkit import _sources, schema
-from groupkit._build import block_tables, drop_redeliveries, to_frame
+from groupkit._build import block_tables, drop_error_redeliveries, drop_redeliveries, to_frame
 from groupkit._walk import Sink, excerpt, walk_record
 from groupkit.exceptions import ArchiveError
 
 MEMORY = "<memory>"
 # Below this many bytes, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 24 << 20
-# Show a progress bar on its own only for work this large.
-PROGRESS_MIN_BYTES = 64 << 20
 
 OnError = Literal["collect", "raise"]
 
@@ -207,6 +205,7 @@ def read_webhooks(
     on_error: OnError = "collect",
     progress: bool | None = None,
     workers: int | None = None,
+    cache: str | os.PathLike | bool | None = None,
 ) -> Archive:
     """Read archived webhooks from files into an :class:`Archive`.
 
@@ -221,10 +220,14 @@ def read_webhooks(
         ``"collect"`` keeps bad records in ``archive.report.rejects``;
         ``"raise"`` raises :class:`groupkit.ArchiveError` for the first one.
     progress
-        Show a progress bar; ``None`` shows one only for large archives read
-        from a terminal or a notebook.
+        Show a progress bar (files and bytes done); ``None`` shows one only for
+        large archives read from a terminal or a notebook (see :mod:`groupkit.progress`).
     workers
         Processes to parse with (default: the number of CPUs; ``1`` stays in process).
+    cache
+        A directory to keep parsed files in as Parquet, so the next load of the same
+        (unchanged) files is fast; ``None`` uses the ``GROUPKIT_CACHE`` environment
+        variable when it is set, ``False`` never caches. See :mod:`groupkit.cache`.
 
     Examples
     --------
@@ -243,7 +246,7 @@ def read_webhooks(
     started = time.perf_counter()
     skipped: list[tuple[str, str]] = []
     files = _sources.expand(source, skipped)
-    return _load(files, on_error, progress, workers, started, skipped)
+    return _load(files, on_error, progress, workers, started, skipped, cache)
 
 
 def parse_webhooks(
@@ -434,25 +437,6 @@ def _head_is_lines(path: str) -> bool | None:
     return _sources.is_line_mode(head[: head.find(b"\n", len(head) - len(head.lstrip())) + 1])
 
 
-def _interactive() -> bool:
-    if "ipykernel" in sys.modules:
-        return True
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _progress_bar(progress: bool | None, total: int):
-    if progress is False or (
-        progress is None and not (total >= PROGRESS_MIN_BYTES and _interactive())
-    ):
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="B", unit_scale=True, desc="reading webhooks", leave=False)
-
-
 def _work_size(f: _sources.SourceFile) -> int:
     """Bytes to parse: for gzip, the uncompressed size its trailer records."""
     if f.size < 18:
@@ -464,38 +448,76 @@ def _work_size(f: _sources.SourceFile) -> int:
         return max(f.size, int.from_bytes(fh.read(4), "little"))
 
 
-def _load(files, on_error, progress, workers, started, skipped=None) -> Archive:
+def _load(files, on_error, progress, workers, started, skipped=None, cache=None) -> Archive:
+    from groupkit import cache as _cache
+    from groupkit import progress as _progress
+
     total = sum(f.size for f in files)
-    work = sum(_work_size(f) for f in files)
+    store = keys = archive_key = None
+    cached: dict[int, _Part] = {}
+    if (where := _cache.resolve(cache)) is not None:
+        store = _cache.CacheStore(where)
+        keys = store.file_keys(files)
+        archive_key = store.archive_key(files, keys)
+        if (hit := store.get_archive(archive_key)) is not None:
+            return _cached_archive(*hit, on_error, started, skipped)
+        cached = store.get_parts(keys)
+    todo = [(fidx, f) for fidx, f in enumerate(files) if fidx not in cached]
+    work = sum(_work_size(f) for _, f in todo)
     workers = workers or os.cpu_count() or 1
     parallel = workers > 1 and work >= PARALLEL_MIN_BYTES
-    bar = _progress_bar(progress, total)
+    # Files from the cache first: they are done before parsing starts.
+    sizes = [files[i].size for i in cached] + [f.size for _, f in todo]
+    bar = _progress.bar(sizes, progress=progress)
+    bar.update(sum(files[i].size for i in cached))
     layouts: list[_Layout] = [_Layout("lines") for _ in files]
     parts: list[_Part] = []
-    try:
+    with bar:
         if parallel:
             ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                parts = list(_parallel(pool, files, workers, bar))
+                parts = list(_parallel(pool, todo, workers, bar))
         else:
-            for fidx, f in enumerate(files):
+            for fidx, f in todo:
                 parts.append(_run_file(fidx, f.path))
-                if bar is not None:
-                    bar.update(f.size)
-    finally:
-        if bar is not None:
-            bar.close()
-    for part in parts:
-        if part.layout is not None and part.layout.kind != "lines":
-            layouts[part.fidx] = part.layout
-    with _gc_paused():
-        return _assemble(
-            [f.path for f in files], layouts, parts, total, len(files), on_error, started, skipped
-        )
+                bar.update(f.size)
+        if store is not None:
+            bar.describe("caching webhooks")
+            parts = _cache.merge_parts(parts)
+            store.put_parts(keys, parts)
+        parts += cached.values()
+        for part in parts:
+            if part.layout is not None and part.layout.kind != "lines":
+                layouts[part.fidx] = part.layout
+        with _gc_paused():
+            archive = _assemble(
+                [f.path for f in files],
+                layouts,
+                parts,
+                total,
+                len(files),
+                on_error,
+                started,
+                skipped,
+            )
+        if store is not None:
+            store.put_archive(archive_key, archive)
+    return archive
 
 
-def _parallel(pool: ProcessPoolExecutor, files, workers: int, bar) -> Iterator[_Part]:
-    """Submit every unit of work, bounding what is in flight, and yield the parts."""
+def _cached_archive(frames, report, on_error, started, skipped) -> Archive:
+    """An archive from the cache, raising for its first reject as a fresh load would."""
+    if report.rejects and on_error == "raise":
+        first = report.rejects[0]
+        raise ArchiveError(first.path, first.line, first.reason)
+    report.skipped_files = skipped or []
+    report.seconds = time.perf_counter() - started
+    return Archive(report=report, **frames)
+
+
+def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_Part]:
+    """Submit every unit of work of ``todo`` ((file index, file) pairs), bounding what
+    is in flight, and yield the parts."""
     pending: list[tuple[Future, int]] = []
     limit = workers * 3
 
@@ -505,10 +527,9 @@ def _parallel(pool: ProcessPoolExecutor, files, workers: int, bar) -> Iterator[_
             part = fut.result()
             if part is not None:
                 yield part
-            if bar is not None:
-                bar.update(size)
+            bar.update(size)
 
-    for fidx, f in enumerate(files):
+    for fidx, f in todo:
         mode = _head_is_lines(f.path) if f.size > _sources.BLOCK_BYTES else None
         if mode:
             for seq, (start, end) in enumerate(_sources.file_ranges(f.path, f.size)):
@@ -688,12 +709,11 @@ def _assemble(
         skipped_files=skipped or [],
     )
     frames: dict[str, pd.DataFrame] = {}
+    dropped: dict[str, pd.DataFrame] = {}
     for frame in schema.FRAMES:
         tables = [t for t in pieces[frame] if t.num_rows]
         if not tables:
             frames[frame] = schema.empty_frame(frame)
-            report.rows[frame] = 0
-            report.duplicates[frame] = 0
             continue
         table = pa.concat_tables(tables)
         sources = _sources_for(
@@ -703,10 +723,16 @@ def _assemble(
             counts = pc.value_counts(table["field"].combine_chunks()).to_pylist()
             report.unknown_fields = {c["values"]: c["counts"] for c in counts}
         df = to_frame(frame, table.drop_columns(["_file", "_loc"]), sources)
-        df, dropped = drop_redeliveries(frame, df)
+        if frame != "errors":
+            df, dropped[frame] = drop_redeliveries(frame, df)
         frames[frame] = df
+    frames["errors"], errors_dropped = drop_error_redeliveries(frames["errors"], dropped)
+    for frame, df in frames.items():
         report.rows[frame] = len(df)
-        report.duplicates[frame] = dropped
+        gone = dropped.get(frame)
+        report.duplicates[frame] = (
+            errors_dropped if frame == "errors" else (0 if gone is None else len(gone))
+        )
     report.seconds = time.perf_counter() - started
     return Archive(report=report, **frames)
 

@@ -99,6 +99,7 @@ MESSAGES = _frame(
     context_from=(STR, "Sender of the replied-to message (`context.from`)."),
     forwarded=(BOOL, "`context.forwarded` or `context.frequently_forwarded`."),
     unsupported_type=(STR, "For `unsupported` messages, the original type when Meta names it."),
+    payload=(STR, "The type's own object as JSON text (location, interactive reply, order, ...)."),
     error_code=(INT, "Code of the first error on the message (e.g. 130501 for unsupported)."),
     **_CONTEXT,
 )
