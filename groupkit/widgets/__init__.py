@@ -11,10 +11,11 @@ Examples
 --------
 >>> from groupkit import widgets
 >>> sorted(widgets.__all__)
-['PinPanel', 'SendPanel']
+['Explorer', 'PinPanel', 'SendPanel']
 """
 
+from groupkit.widgets.explorer import Explorer
 from groupkit.widgets.pin import PinPanel
 from groupkit.widgets.send import SendPanel
 
-__all__ = ["PinPanel", "SendPanel"]
+__all__ = ["Explorer", "PinPanel", "SendPanel"]
