@@ -219,10 +219,9 @@ def drop_error_redeliveries(
         mine = origin == kind
         if gone is None or gone.empty or not mine.any():
             continue
-        ekeys = keys if kind != "message" else keys
-        left = errors.loc[mine, ekeys].astype("str")
+        left = errors.loc[mine, keys].astype("str")
         right = gone[keys].astype("str").drop_duplicates()
-        hit = left.merge(right, how="left", on=ekeys, indicator=True)["_merge"].eq("both")
+        hit = left.merge(right, how="left", on=keys, indicator=True)["_merge"].eq("both")
         drop[np.flatnonzero(mine)[hit.to_numpy()]] = True
     kept = errors.loc[~drop].reset_index(drop=True)
     webhook = kept["origin"].astype("str").eq("webhook").to_numpy()

@@ -184,8 +184,9 @@ def _all_webhooks(named: dict) -> bool:
     return True
 
 
-def iter_line_blocks(data: bytes, size: int = BLOCK_BYTES) -> Iterator[memoryview]:
+def iter_line_blocks(data: bytes, size: int | None = None) -> Iterator[memoryview]:
     """Newline-aligned blocks of about ``size`` bytes (zero-copy views)."""
+    size = size or BLOCK_BYTES
     view = memoryview(data)
     start, n = 0, len(data)
     while start < n:
@@ -195,8 +196,9 @@ def iter_line_blocks(data: bytes, size: int = BLOCK_BYTES) -> Iterator[memoryvie
         start = end
 
 
-def file_ranges(path: str, file_size: int, size: int = BLOCK_BYTES) -> list[tuple[int, int]]:
+def file_ranges(path: str, file_size: int, size: int | None = None) -> list[tuple[int, int]]:
     """Newline-aligned byte ranges of a plain file, found without reading it all."""
+    size = size or BLOCK_BYTES
     ranges = []
     start = 0
     with open(path, "rb") as fh:

@@ -52,7 +52,7 @@ def webhook_samples() -> list[tuple[str, dict]]:
     """(name, webhook) for every webhook example in the reference."""
     text = REFERENCE.read_text(encoding="utf-8")
     out: list[tuple[str, dict]] = []
-    for i, match in enumerate(FENCE.finditer(text)):
+    for match in FENCE.finditer(text):
         kind, body = match.groups()
         line = text.count("\n", 0, match.start()) + 1
         if kind == "yaml":

@@ -1,0 +1,111 @@
+"""The parallel path (blocks in worker processes, streamed gzip) gives exactly the serial result."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+import pandas as pd
+import pytest
+from conftest import ndjson
+
+import groupkit
+from groupkit import _sources, archive
+from groupkit.simulate import simulate_archive
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 16 kB and no size threshold, so a small archive takes every parallel path."""
+    monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
+    monkeypatch.setattr(archive, "PARALLEL_MIN_BYTES", 0)
+
+
+@pytest.fixture(scope="module")
+def one_file(tmp_path_factory):
+    """One NDJSON file of simulated traffic with a few bad lines spread through it."""
+    folder = tmp_path_factory.mktemp("sim")
+    simulate_archive(folder / "sim", groups=8, days=2, seed=7, duplicate=0.2)
+    lines = b"".join(p.read_bytes() for p in sorted((folder / "sim").glob("*.ndjson")))
+    rows = lines.splitlines(keepends=True)
+    for at, bad in ((5, b"{broken\n"), (len(rows) // 2, b"[1]\n"), (len(rows) - 3, b"\n")):
+        rows.insert(at, bad)
+    path = folder / "all.ndjson"
+    path.write_bytes(b"".join(rows))
+    return path
+
+
+def _same(a: groupkit.Archive, b: groupkit.Archive) -> None:
+    for name in a.frames():
+        pd.testing.assert_frame_equal(a.frames()[name], b.frames()[name], check_like=False)
+    ra, rb = a.report, b.report
+    assert (ra.records_read, ra.webhooks_parsed, ra.rows, ra.duplicates) == (
+        rb.records_read,
+        rb.webhooks_parsed,
+        rb.rows,
+        rb.duplicates,
+    )
+    assert [(r.source, r.reason) for r in ra.rejects] == [(r.source, r.reason) for r in rb.rejects]
+
+
+def test_ranges_of_a_plain_file(one_file, small_blocks):
+    assert len(_sources.file_ranges(str(one_file), one_file.stat().st_size)) > 5
+    serial = groupkit.read_webhooks(one_file, workers=1)
+    parallel = groupkit.read_webhooks(one_file, workers=2)
+    _same(serial, parallel)
+    assert len(serial.report.rejects) == 2
+    # Line numbers are global, not per block.
+    lines = one_file.read_bytes().split(b"\n")
+    for reject in parallel.report.rejects:
+        assert lines[reject.line - 1] in (b"{broken", b"[1]")
+
+
+def test_streamed_gzip(one_file, small_blocks, tmp_path):
+    gz = tmp_path / "all.ndjson.gz"
+    with open(one_file, "rb") as src, gzip.open(gz, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    plain = groupkit.read_webhooks(one_file, workers=1)
+    streamed = groupkit.read_webhooks(gz, workers=2)
+    for name, frame in plain.frames().items():
+        got = streamed.frames()[name]
+        pd.testing.assert_frame_equal(
+            frame.drop(columns="source"), got.drop(columns="source"), check_like=False
+        )
+        line = frame["source"].str.rsplit(":", n=1).str[1]
+        assert (got["source"].str.rsplit(":", n=1).str[1] == line).all()
+
+
+def test_truncated_streamed_gzip(one_file, small_blocks, tmp_path):
+    data = gzip.compress(one_file.read_bytes())
+    gz = tmp_path / "cut.ndjson.gz"
+    gz.write_bytes(data[: int(len(data) * 0.7)])
+    serial = groupkit.read_webhooks(gz, workers=1)
+    parallel = groupkit.read_webhooks(gz, workers=2)
+    _same(serial, parallel)
+    last = parallel.report.rejects[-1]
+    assert "gzip stream is truncated" in last.reason
+    # Every line before the cut is a record (the blank line sits after it): the cut
+    # record is the last record read.
+    assert last.line == parallel.report.records_read
+
+
+def test_many_files_mixed_formats(small_blocks, tmp_path):
+    simulate_archive(tmp_path / "mixed", groups=6, days=4, seed=3, fmt="mixed")
+    _same(
+        groupkit.read_webhooks(tmp_path / "mixed", workers=1),
+        groupkit.read_webhooks(tmp_path / "mixed", workers=2),
+    )
+
+
+def test_progress_bar_only_when_asked(one_file, capsys):
+    groupkit.read_webhooks(one_file)
+    assert capsys.readouterr().err == ""
+    groupkit.read_webhooks(one_file, progress=True)
+    assert "reading webhooks" in capsys.readouterr().err
+
+
+def test_blank_and_whitespace_lines_count_for_line_numbers(write):
+    path = write("w.ndjson", b"\n  \n" + ndjson({"entry": []}) + b"\t\n{bad\n")
+    archive_ = groupkit.read_webhooks(path)
+    assert [r.line for r in archive_.report.rejects] == [5]
+    assert archive_.report.records_read == 2
