@@ -16,6 +16,7 @@ from groupkit.analytics import (
     funnel,
     latency_summary,
     read_coverage,
+    send_times,
 )
 from groupkit.archive import Archive, LoadReport, Reject, parse_webhooks, read_webhooks
 from groupkit.client import (
@@ -60,6 +61,7 @@ __all__ = [
     "latency_summary",
     "parse_webhooks",
     "read_coverage",
+    "send_times",
     "read_webhooks",
     "schema",
 ]

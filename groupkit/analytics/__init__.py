@@ -5,7 +5,8 @@
 * :func:`funnel` -- recipients >= delivered >= read, plus failed and pending;
 * :func:`error_summary` / :func:`error_catalog` -- errors by code, explained;
 * :func:`read_coverage` -- share of members at send time who read within a time;
-* :func:`bucket` -- Meta's half-hour / day / month time buckets.
+* :func:`bucket` -- Meta's half-hour / day / month time buckets;
+* :func:`send_times` -- from API acceptance (groupkit's send log) to ``sent``.
 
 Every function except :func:`error_summary` also accepts a frame already returned by
 :func:`deliveries`, so an expensive lifecycle is computed once.
@@ -23,6 +24,7 @@ from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries, empty_
 from groupkit.analytics.errors import error_catalog, error_summary
 from groupkit.analytics.funnel import funnel
 from groupkit.analytics.latency import METRICS, latency_summary
+from groupkit.analytics.sends import send_times
 
 __all__ = [
     "DELIVERIES",
@@ -36,4 +38,5 @@ __all__ = [
     "funnel",
     "latency_summary",
     "read_coverage",
+    "send_times",
 ]
