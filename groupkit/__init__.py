@@ -61,7 +61,7 @@ __all__ = [
     "latency_summary",
     "parse_webhooks",
     "read_coverage",
-    "send_times",
     "read_webhooks",
     "schema",
+    "send_times",
 ]
