@@ -537,7 +537,7 @@ def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_P
                     (pool.submit(_run_range, fidx, seq, f.path, start, end), end - start)
                 )
                 yield from drain(limit)
-        elif f.size > _sources.BLOCK_BYTES and _is_gzip(f.path):
+        elif _work_size(f) > _sources.BLOCK_BYTES and _is_gzip(f.path):
             yield from _parallel_gzip(pool, fidx, f, pending, drain, limit)
         else:
             pending.append((pool.submit(_run_file, fidx, f.path), f.size))
