@@ -110,6 +110,8 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
                     what = _NUMERIC[(frame, name)]
                     bad_records.setdefault(key, f"{what} {values[i]!r} is not a number")
                 arrays[name] = arr
+            elif values and values.count(None) == len(values):
+                arrays[name] = pa.nulls(len(values), type=_ARROW[dtypes[name]])
             else:
                 arrays[name] = pa.array(values, type=_ARROW[dtypes[name]])
         tables[frame] = pa.table(arrays)

@@ -295,18 +295,17 @@ def status_columns(sink: Sink) -> dict[str, list | tuple | pa.Array]:
     ctx_of = np.repeat(np.arange(len(counts)), counts)
     ctx_cols = [pa.array(col) for col in zip(*sink.status_ctx, strict=True)]
 
-    rid, rtype, gid = fields["recipient_id"], fields["recipient_type"], fields["group_id"]
-    if gid.count(None) == n:
-        gid = [r if t == "group" else None for r, t in zip(rid, rtype, strict=True)]
-    else:
-        gid = [
-            g if g is not None else (r if t == "group" else None)
-            for g, r, t in zip(gid, rid, rtype, strict=True)
-        ]
+    text = pa.large_string()
+    rid = pa.array(fields["recipient_id"], text)
+    rtype = pa.array(fields["recipient_type"], text)
+    # The group is the recipient of a group status (or an explicit group_id, per OpenAPI).
+    gid = pc.if_else(pc.equal(rtype, "group"), rid, pa.scalar(None, text))
+    if fields["group_id"].count(None) != n:
+        gid = pc.coalesce(pa.array(fields["group_id"], text), gid)
     pid = fields["recipient_participant_id"]
     alt = fields["participant_recipient_id"]
     if alt.count(None) != n:
-        pid = [p if p is not None else a for p, a in zip(pid, alt, strict=True)]
+        pid = pc.coalesce(pa.array(pid, text), pa.array(alt, text))
     none = [None] * n
     conv, pricing = fields["conversation"], fields["pricing"]
     conv_id = conv_cat = none
@@ -328,11 +327,13 @@ def status_columns(sink: Sink) -> dict[str, list | tuple | pa.Array]:
     if errors.count(None) != n:
         code = [e[0].code if e else None for e in errors]
         title = [e[0].title if e else None for e in errors]
+        gid_list = gid.to_pylist()
+        pid_list = pid.to_pylist() if isinstance(pid, pa.Array) else pid
         for i, errs in enumerate(errors):
             if errs:
                 c = sink.status_ctx[ctx_of[i]]
                 _error_rows(
-                    errs, "status", "messages", fields["id"][i], gid[i], pid[i],
+                    errs, "status", "messages", fields["id"][i], gid_list[i], pid_list[i],
                     fields["status"][i], fields["timestamp"][i], c, sink,
                 )  # fmt: skip
     waba, pn, received, fidx, loc = (pc.take(col, ctx_of) for col in ctx_cols)
