@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "summary": "groupkit._cli_archive:summary",
     "export": "groupkit._cli_archive:export",
     "report": "groupkit.report:command",
+    "dashboard": "groupkit.widgets.dashboard:command",
     "sandbox": "groupkit.sandbox.cli:command",
     "simulate": "groupkit.simulate.cli:command",
 }

@@ -124,14 +124,18 @@ class Explorer(widgets.VBox):
         self._times = _time_steps(self._all["sent_at"], archive.errors["timestamp"])
 
         self.groups = widgets.SelectMultiple(
-            options=[(group_label(gid, name), gid) for gid, name in names.items()],
+            # The charts' labels, so the picker names a group as its legend does.
+            options=[
+                (self._style.labels.get(gid) or group_label(gid, name), gid)
+                for gid, name in names.items()
+            ],
             value=tuple(names),
             description="Groups",
             rows=min(8, max(2, len(names))),
             layout=widgets.Layout(width="360px"),
         )
         self.time_range = widgets.SelectionRangeSlider(
-            options=[(f"{t:%Y-%m-%d %H:%M}", t) for t in self._times] or [("no data", None)],
+            options=[(f"{t:%m-%d %H:%M}", t) for t in self._times] or [("no data", None)],
             index=(0, max(0, len(self._times) - 1)),
             description="Sent (UTC)",
             continuous_update=False,
