@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import is_dask
 from groupkit.schema import BOOL, CAT, INT, STR, TS, Column
 
 __all__ = ["DELIVERIES", "STATES", "deliveries", "empty_deliveries"]
@@ -193,6 +194,16 @@ def _counters(**counts: int) -> dict[str, int]:
     return {name: int(value) for name, value in counts.items()}
 
 
+def usable_statuses(statuses: pd.DataFrame) -> np.ndarray:
+    """Mask of the statuses the lifecycle uses: group, message, time and a known status."""
+    return (
+        statuses["group_id"].notna()
+        & statuses["message_id"].notna()
+        & statuses["timestamp"].notna()
+        & statuses["status"].astype(STR).isin(["sent", "delivered", "read", "failed"])
+    ).to_numpy()
+
+
 def deliveries(archive: Any) -> pd.DataFrame:
     """The lifecycle of every (group message, participant), one row each.
 
@@ -233,15 +244,14 @@ def deliveries(archive: Any) -> pd.DataFrame:
     >>> frame["read_latency"].iloc[0]
     Timedelta('0 days 00:00:09')
     """
+    if is_dask(archive):
+        from groupkit.dask.analytics import deliveries as dask_deliveries
+
+        return dask_deliveries(archive)
     statuses = archive.statuses
     membership = archive.membership
     status_all = statuses["status"].astype(STR)
-    use = (
-        statuses["group_id"].notna()
-        & statuses["message_id"].notna()
-        & statuses["timestamp"].notna()
-        & status_all.isin(["sent", "delivered", "read", "failed"])
-    ).to_numpy()
+    use = usable_statuses(statuses)
     s = statuses[use]
     status = status_all.to_numpy()[use]
     if len(s) == 0:
@@ -258,7 +268,10 @@ def deliveries(archive: Any) -> pd.DataFrame:
     ts = _seconds(s["timestamp"])
     mid_codes, mids = pd.factorize(s["message_id"], sort=False)
     n_msgs = len(mids)
-    phone_of = _phone_by_bsuid(s, membership)
+    # groupkit.dask works group by group and passes the archive-wide map.
+    phone_of = getattr(archive, "phone_by_bsuid", None)
+    if phone_of is None:
+        phone_of = _phone_by_bsuid(s, membership)
     pid = s["participant_id"].fillna(s["participant_user_id"].map(phone_of).astype(STR))
     pid = pid.fillna(s["participant_user_id"])
     mem_phone = membership["participant_user_id"].map(phone_of).astype(STR)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import is_dask
 from groupkit.analytics._common import as_list
 from groupkit.analytics._time import bucket
 from groupkit.catalog import CATALOG, lookup
@@ -123,6 +124,10 @@ def error_summary(
     >>> out[["code", "family", "title", "count"]].values.tolist()
     [[131049, 'general', 'Meta chose not to deliver', 1], [999999, 'unknown', 'Brand new error', 1]]
     """
+    if is_dask(archive):
+        from groupkit.dask.analytics import error_summary as dask_error_summary
+
+        return dask_error_summary(archive, by=by, freq=freq)
     errors = archive.errors
     keys = as_list(by)
     table = errors[[*keys, "code", "timestamp"]].copy()

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import is_dask
 from groupkit.analytics._common import as_list, deliveries_of, with_keys
 
 __all__ = ["funnel"]
@@ -55,6 +56,10 @@ def funnel(
     >>> funnel(frame)[["recipients", "delivered", "read", "pending"]].values.tolist()
     [[3, 2, 1, 1]]
     """
+    if is_dask(data):
+        from groupkit.dask.analytics import funnel as dask_funnel
+
+        return dask_funnel(data, by=by, freq=freq)
     frame = deliveries_of(data)
     frame, keys = with_keys(frame, as_list(by), freq, "sent_at")
     state = frame["state"].astype("str")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import is_dask
 from groupkit.analytics._common import as_list, deliveries_of, with_keys
 from groupkit.exceptions import GroupkitError
 
@@ -81,6 +82,12 @@ def latency_summary(
     >>> latency_summary(frame)[["group_id", "count", "p50_s", "share_within"]].values.tolist()
     [['G', 3, 3.0, 0.6666666666666666]]
     """
+    if is_dask(data):
+        from groupkit.dask.analytics import latency_summary as dask_latency_summary
+
+        return dask_latency_summary(
+            data, metric=metric, by=by, quantiles=quantiles, within_s=within_s, freq=freq
+        )
     column = METRICS.get(metric)
     if column is None:
         raise GroupkitError(f"metric={metric!r}; use one of {sorted(METRICS)}")
