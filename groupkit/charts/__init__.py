@@ -9,11 +9,11 @@ Examples
 --------
 >>> import groupkit
 >>> from groupkit import charts
->>> archive = groupkit.read_webhooks("sample_data/webhooks")  # doctest: +SKIP
->>> style = charts.group_style(archive)  # doctest: +SKIP
->>> charts.latency_percentiles(archive, metric="read", style=style)  # doctest: +SKIP
->>> sorted(charts.__all__)[:3]
-['GroupStyle', 'activity_heatmap', 'coverage_over_time']
+>>> archive = groupkit.parse_webhooks([])  # or groupkit.read_webhooks("sample_data/webhooks")
+>>> style = charts.group_style(archive)
+>>> chart = charts.latency_percentiles(archive, metric="read", style=style)
+>>> chart.to_dict()["mark"]["type"], chart.to_dict()["encoding"]["y"]["title"]
+('bar', 'latency (s)')
 """
 
 from groupkit.charts._style import GroupStyle, duration_unit, group_style
