@@ -44,10 +44,10 @@ def dashboard_notebook(folder: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
-    >>> import json, tempfile
-    >>> path = dashboard_notebook(tempfile.mkdtemp())
-    >>> "Explorer(archive)" in json.loads(path.read_text())["cells"][1]["source"]
-    True
+    >>> import nbformat, tempfile
+    >>> notebook = nbformat.read(dashboard_notebook(tempfile.mkdtemp()), as_version=4)
+    >>> notebook.cells[1].source.splitlines()[-1]
+    'Explorer(archive)'
     """
     import nbformat
 
