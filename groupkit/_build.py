@@ -115,6 +115,13 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             else:
                 arrays[name] = pa.array(values, type=_ARROW[dtypes[name]])
         tables[frame] = pa.table(arrays)
+    # Errors of statuses are added after the walk: put every error back in reading
+    # order (a stable sort), so the frame does not depend on how the file was cut.
+    errors = tables["errors"]
+    if errors.num_rows > 1:
+        tables["errors"] = errors.take(
+            pc.sort_indices(errors, sort_keys=[("_file", "ascending"), ("_loc", "ascending")])
+        )
     rejects = []
     if bad_records:
         files = pa.array([k[0] for k in bad_records], type=pa.int64())

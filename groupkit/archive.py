@@ -432,9 +432,11 @@ def _head_is_lines(path: str) -> bool | None:
         return False
     if first != b"{":
         return True
-    if b"\n" not in head.lstrip():
+    # Judge on the complete lines of the head: one line alone reads as a document.
+    complete = head[: head.rfind(b"\n") + 1]
+    if complete.strip().count(b"\n") < 1:
         return None
-    return _sources.is_line_mode(head[: head.find(b"\n", len(head) - len(head.lstrip())) + 1])
+    return _sources.is_line_mode(complete)
 
 
 def _work_size(f: _sources.SourceFile) -> int:
