@@ -304,7 +304,7 @@ class CacheStore:
             path = entry / f"{name}.parquet"
             if path.stat().st_size != info["bytes"]:
                 raise _Corrupt(f"{path.name} is {path.stat().st_size} bytes, not {info['bytes']}")
-            table = pq.read_table(path, page_checksum_verification=True)
+            table = pq.read_table(path, memory_map=True, page_checksum_verification=True)
             if table.num_rows != info["rows"]:
                 raise _Corrupt(f"{path.name} has {table.num_rows} rows, not {info['rows']}")
             tables[name] = table
