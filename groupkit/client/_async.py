@@ -19,7 +19,6 @@ from groupkit.client._core import (
     Core,
     RetryPolicy,
     env_credentials,
-    page_groups,
 )
 from groupkit.client.sendlog import SendLog
 
@@ -126,23 +125,19 @@ class AsyncGroupClient:
         attempts = core.attempts()
         while True:
             attempts.begin()
-            failure: httpx.TransportError | None = None
+            result: httpx.Response | httpx.TransportError
             try:
-                response = await self._http.request(
+                result = await self._http.request(
                     call.method, call.path, params=call.params or None, json=call.json
                 )
             except httpx.TransportError as exc:
-                failure = exc
+                result = exc
             # Decide outside the except block so our errors carry no __context__ holding
             # the httpx request (whose headers include the credential).
-            if failure is not None:
-                delay = core.after_exception(call, failure, attempts)
-            else:
-                outcome = core.after_response(call, response, attempts)
-                if outcome.body is not None:
-                    return outcome.body, attempts.count
-                delay = outcome.delay or 0.0
-            await self._sleep(delay)
+            outcome = core.after_try(call, attempts, result)
+            if outcome.body is not None:
+                return outcome.body, attempts.count
+            await self._sleep(outcome.delay or 0.0)
 
     async def _send(self, operation: str, body: dict[str, Any]) -> models.SentMessage:
         call = self._core.message_call(operation, body)
@@ -284,17 +279,11 @@ class AsyncGroupClient:
         ...     len(asyncio.run(main(box)))
         2
         """
-        after: str | None = None
-        seen: set[str] = set()
-        while True:
-            params = payloads.list_groups_params(limit=page_size, after=after)
-            body, _ = await self._call(self._core.list_groups_call(params))
-            groups, after = page_groups(body)
-            for group in groups:
+        pages = self._core.group_pages(page_size)
+        while not pages.done:
+            body, _ = await self._call(pages.next_call())
+            for group in pages.read(body):
                 yield group
-            if after is None or after in seen or not groups:
-                return
-            seen.add(after)
 
     async def list_groups(
         self, *, page_size: int | None = None, max_groups: int | None = None

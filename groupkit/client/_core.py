@@ -253,6 +253,9 @@ class Core:
     def attempts(self) -> _Attempts:
         return _Attempts(self.retry, self.rng)
 
+    def group_pages(self, page_size: int | None) -> GroupPages:
+        return GroupPages(self, page_size)
+
     # -- deciding after each try -------------------------------------------------------
 
     def after_exception(self, call: Call, exc: httpx.TransportError, attempts: _Attempts) -> float:
@@ -273,6 +276,18 @@ class Core:
                 reason, method=call.method, path=call.path, attempts=attempts.count
             )
         return delay
+
+    def after_try(
+        self, call: Call, attempts: _Attempts, result: httpx.Response | httpx.TransportError
+    ) -> Outcome:
+        """Judge one try by its response or transport failure (see :class:`Outcome`).
+
+        The clients call this outside their ``except`` block, so our errors carry no
+        ``__context__`` holding the httpx request (whose headers include the credential).
+        """
+        if isinstance(result, httpx.TransportError):
+            return Outcome(delay=self.after_exception(call, result, attempts))
+        return self.after_response(call, result, attempts)
 
     def after_response(self, call: Call, response: httpx.Response, attempts: _Attempts) -> Outcome:
         """Decode a success, pick a delay for a retryable failure, or raise the API error."""
@@ -359,6 +374,35 @@ class Core:
             record["pinned_message_id"] = pin.get("message_id")
             record["expiration_days"] = pin.get("expiration_days")
         self.send_log.write(record)
+
+
+class GroupPages:
+    """The cursor walk behind ``iter_groups``: which page to ask for next, and when to stop.
+
+    Stops after the last page, an empty page, or a cursor the API already gave (which
+    would otherwise loop forever).
+    """
+
+    def __init__(self, core: Core, page_size: int | None) -> None:
+        self._core = core
+        self._page_size = page_size
+        self._after: str | None = None
+        self._seen: set[str] = set()
+        self.done = False
+
+    def next_call(self) -> Call:
+        params = payloads.list_groups_params(limit=self._page_size, after=self._after)
+        return self._core.list_groups_call(params)
+
+    def read(self, body: Mapping[str, Any]) -> list[models.GroupSummary]:
+        """The groups on one page; sets :attr:`done` when no page should follow."""
+        groups, after = page_groups(body)
+        if after is None or after in self._seen or not groups:
+            self.done = True
+        else:
+            self._seen.add(after)
+        self._after = after
+        return groups
 
 
 def env_credentials(environ: Mapping[str, str]) -> dict[str, str]:

@@ -18,7 +18,6 @@ from groupkit.client._core import (
     Core,
     RetryPolicy,
     env_credentials,
-    page_groups,
 )
 from groupkit.client.sendlog import SendLog
 
@@ -147,23 +146,19 @@ class GroupClient:
         attempts = core.attempts()
         while True:
             attempts.begin()
-            failure: httpx.TransportError | None = None
+            result: httpx.Response | httpx.TransportError
             try:
-                response = self._http.request(
+                result = self._http.request(
                     call.method, call.path, params=call.params or None, json=call.json
                 )
             except httpx.TransportError as exc:
-                failure = exc
+                result = exc
             # Decide outside the except block so our errors carry no __context__ holding
             # the httpx request (whose headers include the credential).
-            if failure is not None:
-                delay = core.after_exception(call, failure, attempts)
-            else:
-                outcome = core.after_response(call, response, attempts)
-                if outcome.body is not None:
-                    return outcome.body, attempts.count
-                delay = outcome.delay or 0.0
-            self._sleep(delay)
+            outcome = core.after_try(call, attempts, result)
+            if outcome.body is not None:
+                return outcome.body, attempts.count
+            self._sleep(outcome.delay or 0.0)
 
     def _send(self, operation: str, body: dict[str, Any]) -> models.SentMessage:
         call = self._core.message_call(operation, body)
@@ -363,16 +358,10 @@ class GroupClient:
         ...         len(list(c.iter_groups(page_size=2)))
         5
         """
-        after: str | None = None
-        seen: set[str] = set()
-        while True:
-            params = payloads.list_groups_params(limit=page_size, after=after)
-            body, _ = self._call(self._core.list_groups_call(params))
-            groups, after = page_groups(body)
-            yield from groups
-            if after is None or after in seen or not groups:
-                return
-            seen.add(after)
+        pages = self._core.group_pages(page_size)
+        while not pages.done:
+            body, _ = self._call(pages.next_call())
+            yield from pages.read(body)
 
     def list_groups(
         self, *, page_size: int | None = None, max_groups: int | None = None
