@@ -94,15 +94,18 @@ def parser_version() -> str:
     >>> len(parser_version())
     16
     """
-    digest = hashlib.sha256()
     try:
-        digest.update(metadata.version("groupkit").encode())
+        package = metadata.version("groupkit")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        digest.update(b"unknown")
-    here = Path(__file__).resolve().parent
+        package = "unknown"
+    return _parser_digest(package, Path(__file__).resolve().parent)
+
+
+def _parser_digest(package_version: str, folder: Path) -> str:
+    digest = hashlib.sha256(package_version.encode())
     for name in _PARSER_MODULES:
         digest.update(name.encode())
-        digest.update((here / name).read_bytes())
+        digest.update((folder / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

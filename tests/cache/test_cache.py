@@ -132,10 +132,18 @@ def test_another_parser_version_never_reads_old_entries(tmp_path, parses, monkey
     assert parses == ["a.ndjson"]
 
 
-def test_parser_version_follows_the_parser_source():
-    digest = cache.parser_version()
-    assert len(digest) == 16
-    assert set(cache._PARSER_MODULES) >= {"_walk.py", "_build.py", "_sources.py", "schema.py"}
+def test_editing_any_parser_module_or_the_version_changes_the_parser_version(tmp_path):
+    here = Path(cache.__file__).parent
+    for name in cache._PARSER_MODULES:
+        (tmp_path / name).write_bytes((here / name).read_bytes())
+    before = cache._parser_digest("0.1.0", tmp_path)
+    assert before == cache._parser_digest("0.1.0", tmp_path)
+    assert cache._parser_digest("0.1.1", tmp_path) != before
+    for name in ("_walk.py", "_build.py", "_sources.py", "_structs.py", "schema.py"):
+        original = (tmp_path / name).read_bytes()
+        (tmp_path / name).write_bytes(original + b"\n# an edit\n")
+        assert cache._parser_digest("0.1.0", tmp_path) != before, name
+        (tmp_path / name).write_bytes(original)
 
 
 def test_duplicates_across_files_are_dropped_after_cached_parts_combine(tmp_path, parses):
