@@ -174,6 +174,11 @@ def _check_text(value: object, field: str, limit: int) -> str:
     return value
 
 
+def _whole_number_in(value: object, allowed: range) -> bool:
+    # bool is a subclass of int, but True is not a number of days or groups.
+    return isinstance(value, int) and not isinstance(value, bool) and value in allowed
+
+
 def text_message(group_id: str, body: str, *, preview_url: bool = False) -> dict[str, Any]:
     """Build the body that sends a text message to a group.
 
@@ -197,9 +202,15 @@ def text_message(group_id: str, body: str, *, preview_url: bool = False) -> dict
     {'body': 'hi', 'preview_url': True}
     """
     payload = _envelope(group_id, "text")
-    payload["text"] = {"body": _check_text(body, "text.body", MAX_TEXT_LENGTH)}
-    payload["text"]["preview_url"] = bool(preview_url)
+    payload["text"] = _text_object({"body": body, "preview_url": preview_url})
     return payload
+
+
+def _text_object(text: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "body": _check_text(text.get("body"), "text.body", MAX_TEXT_LENGTH),
+        "preview_url": bool(text.get("preview_url", False)),
+    }
 
 
 def media_message(
@@ -426,7 +437,7 @@ def _pin_object(pin: Mapping[str, Any]) -> dict[str, Any]:
         # The API documents an Integer; Meta's own sample quotes it, so accept "7" too.
         if isinstance(days, str) and days.strip().isdigit():
             days = int(days)
-        if isinstance(days, bool) or not isinstance(days, int) or days not in PIN_DAYS:
+        if not _whole_number_in(days, PIN_DAYS):
             raise PayloadError(
                 "pin.expiration_days",
                 f"must be a whole number of days from 1 to 30, got {days!r}",
@@ -508,7 +519,7 @@ def list_groups_params(
     """
     params: dict[str, str] = {}
     if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit not in LIST_LIMITS:
+        if not _whole_number_in(limit, LIST_LIMITS):
             raise PayloadError("limit", f"must be from 1 to 1024, got {limit!r}")
         params["limit"] = str(limit)
     if after is not None and before is not None:
@@ -583,8 +594,7 @@ def check_message(body: object) -> dict[str, Any]:
             message_type, f"a {message_type} message needs a {message_type!r} object", code=131008
         )
     if message_type == "text":
-        result["text"] = {"body": _check_text(content.get("body"), "text.body", MAX_TEXT_LENGTH)}
-        result["text"]["preview_url"] = bool(content.get("preview_url", False))
+        result["text"] = _text_object(content)
     elif message_type == "template":
         result["template"] = _template_object(content)
     elif message_type == "pin":
