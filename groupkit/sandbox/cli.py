@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import click
 
@@ -48,30 +49,11 @@ from groupkit.sandbox.server import serve
     help="Wall seconds per simulated second for webhook emission.",
 )
 @click.option("--rate-limit", type=int, default=None, help="Requests per second before 429.")
-def command(
-    port: int,
-    archive: str,
-    webhook_url: str | None,
-    app_secret: str | None,
-    api_key: str | None,
-    groups: int,
-    seed: int | None,
-    time_scale: float,
-    rate_limit: int | None,
-) -> None:
+def command(archive: str, api_key: str | None, **options: Any) -> None:
     """Run a local WhatsApp Groups API that writes realistic webhooks to ARCHIVE."""
+    # Every option is named as serve() names it, so the rest pass straight through.
     stop = threading.Event()
-    with serve(
-        port=port,
-        archive=archive,
-        webhook_url=webhook_url,
-        app_secret=app_secret,
-        api_key=api_key,
-        groups=groups,
-        seed=seed,
-        time_scale=time_scale,
-        rate_limit=rate_limit,
-    ) as sandbox:
+    with serve(archive=archive, api_key=api_key, **options) as sandbox:
         click.echo(f"groupkit sandbox listening on {sandbox.url}")
         click.echo(f"archive: {os.path.abspath(archive)}")
         if api_key is None:
