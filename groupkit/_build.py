@@ -192,8 +192,8 @@ def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     sub = df.loc[candidates]
     nth = sub.groupby([*cols, "source"], dropna=False, observed=True, sort=False).cumcount()
     sub = sub.assign(_nth=nth.to_numpy())
-    received = sub["received_at"]
-    if received.notna().any():
+    received = sub["received_at"] if "received_at" in sub.columns else None
+    if received is not None and received.notna().any():
         # NaT sorts last: lexsort's last key is primary, so (missing?, time, position).
         order = np.lexsort((np.arange(len(sub)), received.array.asi8, received.isna().to_numpy()))
         dup_sorted = sub.iloc[order].duplicated(subset=[*cols, "_nth"], keep="first").to_numpy()

@@ -167,10 +167,11 @@ def test_send_log_lines_become_the_sends_frame(write, tmp_path):
         "http_status": 400,
     }
     write("d/webhooks.ndjson", ndjson(READ_TWO))
-    write("d/sends.jsonl", ndjson(send, failed))
+    write("d/sends.jsonl", ndjson(send, failed, send))  # a line written twice is one send
     archive = groupkit.read_webhooks(tmp_path / "d")
     report = archive.report
-    assert (report.records_read, report.webhooks_parsed, report.send_records) == (3, 1, 2)
+    assert (report.records_read, report.webhooks_parsed, report.send_records) == (4, 1, 3)
+    assert report.duplicates["sends"] == 1
     sends = archive.sends.sort_values("ok")
     assert sends["ok"].tolist() == [False, True]
     assert sends["accepted_at"].iloc[1] == pd.Timestamp("2025-06-15 15:06:49.750", tz="UTC")
