@@ -255,3 +255,37 @@ def bucket_tooltip(freq: str) -> alt.Tooltip:
 def legend_selection(name: str = "group_pick") -> alt.Parameter:
     """Click a group in the legend to highlight it (shift-click for more)."""
     return alt.selection_point(fields=["group"], bind="legend", name=name)
+
+
+def highlight_opacity(select: alt.Parameter) -> dict[str, Any]:
+    """Groups picked with :func:`legend_selection` at full strength, the others faded."""
+    return alt.condition(select, alt.value(1.0), alt.value(0.15))
+
+
+def group_lines_over_time(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    freq: str,
+    style: GroupStyle,
+    y: alt.Y,
+    tooltip: Sequence[alt.Tooltip],
+) -> alt.Chart:
+    """One line per group across ``sent_at`` buckets, highlightable from the legend.
+
+    ``table`` has ``group`` and ``bucket`` columns; ``tooltip`` lists what to show
+    after the group and the bucket.
+    """
+    select = legend_selection()
+    return (
+        alt.Chart(table, title=title, width=560, height=220)
+        .mark_line(point=True)
+        .encode(
+            x=time_axis(freq, f"sent, per {FREQ_WORDS[freq]} (UTC)"),
+            y=y,
+            color=style.color(),
+            opacity=highlight_opacity(select),
+            tooltip=[alt.Tooltip("group:N", title="group"), bucket_tooltip(freq), *tooltip],
+        )
+        .add_params(select)
+    )

@@ -11,7 +11,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from groupkit.charts._style import WEEKDAYS, GroupStyle, group_style, legend_selection
+from groupkit.charts._style import (
+    WEEKDAYS,
+    GroupStyle,
+    group_style,
+    highlight_opacity,
+    legend_selection,
+)
 
 __all__ = ["activity_heatmap", "inbound_counts", "messages_by_type"]
 
@@ -168,7 +174,7 @@ def messages_by_type(archive: Any, *, style: GroupStyle | None = None) -> alt.Ch
             x=alt.X("sum(messages):Q", title="inbound messages", stack="zero"),
             color=style.color(),
             order=alt.Order("group:N", sort="ascending"),
-            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
+            opacity=highlight_opacity(select),
             tooltip=[
                 alt.Tooltip("group:N", title="group"),
                 alt.Tooltip("type:N", title="message type"),

@@ -11,11 +11,11 @@ from groupkit.analytics import funnel, read_coverage
 from groupkit.charts._style import (
     FREQ_WORDS,
     GroupStyle,
-    bucket_tooltip,
+    group_lines_over_time,
+    highlight_opacity,
     labelled_deliveries,
     legend_selection,
     resolve_freq,
-    time_axis,
 )
 
 __all__ = ["FUNNEL_STAGES", "coverage_over_time", "funnel_chart"]
@@ -71,7 +71,7 @@ def funnel_chart(data: Any, *, style: GroupStyle | None = None) -> alt.Chart:
             yOffset=alt.YOffset("group:N", sort=style.domain),
             x=alt.X("receipts:Q", title="receipts (message × participant)"),
             color=style.color(),
-            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
+            opacity=highlight_opacity(select),
             tooltip=[
                 alt.Tooltip("group:N", title="group"),
                 alt.Tooltip("stage:N", title="stage"),
@@ -138,35 +138,23 @@ def coverage_over_time(
     table["coverage"] = table["readers_within"] / table["members"].where(table["members"] > 0)
     limit = per_message["within_s"].iloc[0] if len(per_message) else pd.Timedelta(within)
     words = _duration_words(limit)
-    select = legend_selection()
-    return (
-        alt.Chart(
-            table,
-            title=f"Read coverage: members who read within {words}, per {FREQ_WORDS[freq]}",
-            width=560,
-            height=220,
-        )
-        .mark_line(point=True)
-        .encode(
-            x=time_axis(freq, f"sent, per {FREQ_WORDS[freq]} (UTC)"),
-            y=alt.Y(
-                "coverage:Q",
-                title=f"read within {words}",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            color=style.color(),
-            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
-            tooltip=[
-                alt.Tooltip("group:N", title="group"),
-                bucket_tooltip(freq),
-                alt.Tooltip("coverage:Q", title=f"read within {words}", format=".1%"),
-                alt.Tooltip("readers_within:Q", title="readers in time", format=","),
-                alt.Tooltip("members:Q", title="members at send (summed)", format=","),
-                alt.Tooltip("messages:Q", title="messages", format=","),
-            ],
-        )
-        .add_params(select)
+    return group_lines_over_time(
+        table,
+        title=f"Read coverage: members who read within {words}, per {FREQ_WORDS[freq]}",
+        freq=freq,
+        style=style,
+        y=alt.Y(
+            "coverage:Q",
+            title=f"read within {words}",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        tooltip=[
+            alt.Tooltip("coverage:Q", title=f"read within {words}", format=".1%"),
+            alt.Tooltip("readers_within:Q", title="readers in time", format=","),
+            alt.Tooltip("members:Q", title="members at send (summed)", format=","),
+            alt.Tooltip("messages:Q", title="messages", format=","),
+        ],
     )
 
 

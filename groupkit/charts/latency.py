@@ -14,12 +14,12 @@ from groupkit.analytics.latency import quantile_column
 from groupkit.charts._style import (
     FREQ_WORDS,
     GroupStyle,
-    bucket_tooltip,
     duration_unit,
+    group_lines_over_time,
+    highlight_opacity,
     labelled_deliveries,
     legend_selection,
     resolve_freq,
-    time_axis,
 )
 
 __all__ = [
@@ -110,7 +110,7 @@ def latency_ecdf(
                 x=alt.X("value:Q", title=f"latency ({unit})"),
                 y=alt.Y("share:Q", title="share of receipts", axis=alt.Axis(format="%")),
                 color=style.color(),
-                opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
+                opacity=highlight_opacity(select),
                 tooltip=[
                     alt.Tooltip("group:N", title="group"),
                     alt.Tooltip("share:Q", title="share of receipts at or below", format=".0%"),
@@ -251,28 +251,16 @@ def latency_over_time(
     unit, size = duration_unit(table["seconds"])
     table["value"] = table["seconds"] / size
     name = column.removesuffix("_s")
-    select = legend_selection()
-    return (
-        alt.Chart(
-            table,
-            title=f"{METRIC_TITLES[metric]}: {name} per group and {FREQ_WORDS[freq]} sent",
-            width=560,
-            height=220,
-        )
-        .mark_line(point=True)
-        .encode(
-            x=time_axis(freq, f"sent, per {FREQ_WORDS[freq]} (UTC)"),
-            y=alt.Y("value:Q", title=f"{name} latency ({unit})"),
-            color=style.color(),
-            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
-            tooltip=[
-                alt.Tooltip("group:N", title="group"),
-                bucket_tooltip(freq),
-                alt.Tooltip("value:Q", title=f"{name} latency ({unit})", format=",.1f"),
-                alt.Tooltip("count:Q", title="receipts measured", format=","),
-            ],
-        )
-        .add_params(select)
+    return group_lines_over_time(
+        table,
+        title=f"{METRIC_TITLES[metric]}: {name} per group and {FREQ_WORDS[freq]} sent",
+        freq=freq,
+        style=style,
+        y=alt.Y("value:Q", title=f"{name} latency ({unit})"),
+        tooltip=[
+            alt.Tooltip("value:Q", title=f"{name} latency ({unit})", format=",.1f"),
+            alt.Tooltip("count:Q", title="receipts measured", format=","),
+        ],
     )
 
 
@@ -322,31 +310,19 @@ def within_rate_over_time(
     )
     table = summary[["group", "bucket", "count", "share_within"]]
     verb = {"delivery": "delivered", "read": "read", "read_after_delivery": "read after delivery"}
-    select = legend_selection()
-    return (
-        alt.Chart(
-            table,
-            title=f"Share {verb[metric]} within {within_s:g} s, per group and {FREQ_WORDS[freq]}",
-            width=560,
-            height=220,
-        )
-        .mark_line(point=True)
-        .encode(
-            x=time_axis(freq, f"sent, per {FREQ_WORDS[freq]} (UTC)"),
-            y=alt.Y(
-                "share_within:Q",
-                title=f"{verb[metric]} within {within_s:g} s",
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
-            color=style.color(),
-            opacity=alt.condition(select, alt.value(1.0), alt.value(0.15)),
-            tooltip=[
-                alt.Tooltip("group:N", title="group"),
-                bucket_tooltip(freq),
-                alt.Tooltip("share_within:Q", title=f"within {within_s:g} s", format=".1%"),
-                alt.Tooltip("count:Q", title="receipts measured", format=","),
-            ],
-        )
-        .add_params(select)
+    return group_lines_over_time(
+        table,
+        title=f"Share {verb[metric]} within {within_s:g} s, per group and {FREQ_WORDS[freq]}",
+        freq=freq,
+        style=style,
+        y=alt.Y(
+            "share_within:Q",
+            title=f"{verb[metric]} within {within_s:g} s",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        tooltip=[
+            alt.Tooltip("share_within:Q", title=f"within {within_s:g} s", format=".1%"),
+            alt.Tooltip("count:Q", title="receipts measured", format=","),
+        ],
     )
