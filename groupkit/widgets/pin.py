@@ -220,12 +220,7 @@ class PinPanel(widgets.VBox):
         with_messages = {c.group_id for c in self._candidates}
         # Groups with something to pin first: that is what a user came for.
         ordered = sorted(names, key=lambda gid: gid not in with_messages)
-        previous = self.group.value
-        self.group.options = [(group_label(gid, names[gid]), gid) for gid in ordered]
-        if previous in names:
-            self.group.value = previous
-        elif ordered:
-            self.group.value = ordered[0]
+        _offer(self.group, [(group_label(gid, names[gid]), gid) for gid in ordered])
         self._on_group()
 
     def _action_ids(self) -> set[str]:
@@ -236,12 +231,7 @@ class PinPanel(widgets.VBox):
         options = [
             (_message_label(c), c.message_id) for c in self._candidates if c.group_id == group_id
         ]
-        previous = self.message.value
-        self.message.options = options
-        if previous in dict(options).values():
-            self.message.value = previous
-        elif options:
-            self.message.value = options[0][1]
+        _offer(self.message, options)
         self._validate()
 
     # -- validation --------------------------------------------------------------------------
@@ -305,9 +295,7 @@ class PinPanel(widgets.VBox):
         group_id, message_id = payload["to"], payload["pin"]["message_id"]
         result = self._run("Unpinning…", lambda: self._client.unpin(group_id, message_id))
         if isinstance(result, SentMessage):
-            for pin in self.pins:
-                if (pin.group_id, pin.message_id, pin.state) == (group_id, message_id, "pinned"):
-                    pin.state = "unpinned"
+            self._restate_live_pin(group_id, message_id, "unpinned")
             self.result.value = describe_sent(result, "Unpinned by")
             self._show_session()
         return result
@@ -328,10 +316,8 @@ class PinPanel(widgets.VBox):
         return result
 
     def _record_pin(self, group_id: str, message_id: str, days: int, sent: SentMessage) -> None:
-        for pin in self.pins:
-            # Re-pinning a pinned message renews it rather than adding a second pin.
-            if (pin.group_id, pin.message_id, pin.state) == (group_id, message_id, "pinned"):
-                pin.state = "renewed"
+        # Re-pinning a pinned message renews it rather than adding a second pin.
+        self._restate_live_pin(group_id, message_id, "renewed")
         self.pins.append(SessionPin(group_id, message_id, days, sent.accepted_at, sent.message_id))
         # The platform keeps the newest MAX_PINS; mirror that for the pins we know of.
         # (Pins made elsewhere also count, so this can only under-report the rotation.)
@@ -339,6 +325,11 @@ class PinPanel(widgets.VBox):
         for pin in live[: max(0, len(live) - payloads.MAX_PINS)]:
             pin.state = "unpinned automatically"
         self._show_session()
+
+    def _restate_live_pin(self, group_id: str, message_id: str, state: str) -> None:
+        for pin in self.pins:
+            if (pin.group_id, pin.message_id, pin.state) == (group_id, message_id, "pinned"):
+                pin.state = state
 
     def _show_session(self) -> None:
         rows = [
@@ -356,6 +347,17 @@ class PinPanel(widgets.VBox):
             '<table class="groupkit-table"><tr><th>group</th><th>message</th><th>days</th>'
             "<th>pinned at</th><th>state</th></tr>" + "".join(rows) + "</table>"
         )
+
+
+def _offer(dropdown: widgets.Dropdown, options: list[tuple[str, str]]) -> None:
+    """Set ``options``, keeping the current choice if it is still offered, else the first."""
+    previous = dropdown.value
+    dropdown.options = options
+    values = [value for _, value in options]
+    if previous in values:
+        dropdown.value = previous
+    elif values:
+        dropdown.value = values[0]
 
 
 def _message_label(candidate: _Candidate) -> str:
