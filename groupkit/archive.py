@@ -589,7 +589,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
         size += len(out)
         if not checked and size:
             head = b"".join(pieces)
-            if not _sources.is_line_mode(head[: head.find(b"\n") + 1] or head):
+            if not _sources.is_line_mode(head[: head.rfind(b"\n") + 1] or head):
                 # Not NDJSON after all: one worker reads the whole file.
                 pending.append((pool.submit(_run_file, fidx, f.path), f.size))
                 yield from drain(limit)

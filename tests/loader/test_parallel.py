@@ -21,6 +21,17 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(archive, "PARALLEL_MIN_BYTES", 0)
 
 
+def _in_blocks(path, monkeypatch) -> groupkit.Archive:
+    """Read with two workers, failing if any worker is handed a whole file."""
+
+    def whole_file(fidx, path):
+        raise AssertionError(f"{path} was parsed whole by one worker, not in blocks")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(archive, "_run_file", whole_file)  # the forked workers see it too
+        return groupkit.read_webhooks(path, workers=2)
+
+
 @pytest.fixture(scope="module")
 def one_file(tmp_path_factory):
     """One NDJSON file of simulated traffic with a few bad lines spread through it."""
@@ -48,12 +59,12 @@ def _same(a: groupkit.Archive, b: groupkit.Archive) -> None:
     assert [(r.source, r.reason) for r in ra.rejects] == [(r.source, r.reason) for r in rb.rejects]
 
 
-def test_ranges_of_a_plain_file(one_file, small_blocks):
+def test_ranges_of_a_plain_file(one_file, small_blocks, monkeypatch):
     # The file really takes the ranges path, not one worker for the whole file.
     assert archive._head_is_lines(str(one_file)) is True
     assert len(_sources.file_ranges(str(one_file), one_file.stat().st_size)) > 5
+    parallel = _in_blocks(one_file, monkeypatch)
     serial = groupkit.read_webhooks(one_file, workers=1)
-    parallel = groupkit.read_webhooks(one_file, workers=2)
     _same(serial, parallel)
     assert len(serial.report.rejects) == 2
     # Line numbers are global, not per block.
@@ -62,12 +73,12 @@ def test_ranges_of_a_plain_file(one_file, small_blocks):
         assert lines[reject.line - 1] in (b"{broken", b"[1]")
 
 
-def test_streamed_gzip(one_file, small_blocks, tmp_path):
+def test_streamed_gzip(one_file, small_blocks, tmp_path, monkeypatch):
     gz = tmp_path / "all.ndjson.gz"
     with open(one_file, "rb") as src, gzip.open(gz, "wb") as dst:
         shutil.copyfileobj(src, dst)
     plain = groupkit.read_webhooks(one_file, workers=1)
-    streamed = groupkit.read_webhooks(gz, workers=2)
+    streamed = _in_blocks(gz, monkeypatch)
     for name, frame in plain.frames().items():
         got = streamed.frames()[name]
         pd.testing.assert_frame_equal(
