@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from helpers import SleepRecorder
 
 from groupkit.client import GroupClient, RetryPolicy
 from groupkit.sandbox import Sandbox, serve
@@ -10,25 +11,10 @@ from groupkit.sandbox import Sandbox, serve
 SECRET_KEY = "d360-SECRET-key-never-shown-0123456789"
 
 
-class SleepRecorder:
-    """Stands in for time.sleep so retries are observable and tests never wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
 @pytest.fixture
 def sandbox() -> Sandbox:
     with serve(seed=11, groups=3, api_key=SECRET_KEY, failure_rate=0.0) as box:
         yield box
-
-
-@pytest.fixture
-def sleeps() -> SleepRecorder:
-    return SleepRecorder()
 
 
 @pytest.fixture

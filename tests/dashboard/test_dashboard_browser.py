@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLE = Path(__file__).parents[2] / "sample_data" / "webhooks"
@@ -41,19 +42,6 @@ pytestmark = [
 ]
 
 FUNNEL = ".groupkit-chart-funnel svg"
-
-
-def wait_for(condition, timeout: float = 60.0, interval: float = 0.1):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def listening(url: str) -> bool:
@@ -81,7 +69,7 @@ def dashboard_url():
         match = re.search(r"http://127\.0\.0\.1:\d+/", first)
         assert match, f"no URL printed: {first!r}"
         url = match.group(0)
-        wait_for(lambda: listening(url) or process.poll() is not None)
+        wait_for(lambda: listening(url) or process.poll() is not None, timeout=60.0, interval=0.1)
         assert process.poll() is None, "the dashboard stopped: " + process.stdout.read()
         yield url
     finally:

@@ -4,24 +4,13 @@ archive, and read_webhooks finds the message's per-participant deliveries."""
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
+from helpers import wait_for
 
 import groupkit
 from groupkit.sandbox import serve
 
 KEY = "e2e-key-0001"
-
-
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout} s")
 
 
 def sent_status_written(path, message_id):

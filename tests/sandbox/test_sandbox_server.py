@@ -6,13 +6,13 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from helpers import wait_for
 
 from groupkit import payloads
 from groupkit.cli import main
@@ -20,17 +20,6 @@ from groupkit.sandbox import Sandbox, serve, signature
 
 KEY = "sbx-key-7f3a"
 APP_SECRET = "app-secret-never-printed-99"
-
-
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.01):
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout} s")
 
 
 def archive_hooks(path):
@@ -217,9 +206,7 @@ def test_stop_closes_idle_keep_alive_connections():
     box.stop()
     # The handler thread serving the idle connection must end now, not at its 30 s timeout.
     wait_for(
-        lambda: not any(
-            t.name.endswith("(process_request_thread)") for t in threading.enumerate()
-        ),
+        lambda: not any(t.name.endswith("(process_request_thread)") for t in threading.enumerate()),
         timeout=5.0,
     )
     http.close()

@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from helpers import SleepRecorder
 
 from groupkit.client import GroupClient, RetryPolicy
 from groupkit.sandbox import Sandbox, serve
 from groupkit.widgets._common import descendants
 
 SECRET_KEY = "d360-WIDGET-secret-key-never-shown-42"
-
-
-class SleepRecorder:
-    """Stands in for time.sleep so retries are observable and tests never wait."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
-    """Poll ``condition`` until it is truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def widget_text(root: widgets.Widget) -> str:
@@ -54,11 +30,6 @@ def sandbox(tmp_path) -> Sandbox:
         seed=7, groups=2, api_key=SECRET_KEY, failure_rate=0.0, archive=tmp_path / "archive"
     ) as box:
         yield box
-
-
-@pytest.fixture
-def sleeps() -> SleepRecorder:
-    return SleepRecorder()
 
 
 @pytest.fixture

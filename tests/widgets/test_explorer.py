@@ -7,7 +7,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 import pytest
-from conftest import wait_for
+from helpers import wait_for
 
 import groupkit
 from groupkit import charts

@@ -6,7 +6,8 @@ import html
 import json
 
 import pytest
-from conftest import SECRET_KEY, wait_for, widget_text
+from conftest import SECRET_KEY, widget_text
+from helpers import wait_for
 
 import groupkit
 from groupkit.catalog import lookup
