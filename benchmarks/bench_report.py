@@ -39,7 +39,7 @@ def _report(path: str, out: str) -> dict:
 
     steps = {}
     start = time.perf_counter()
-    archive = groupkit.read_webhooks(path, progress=False)
+    archive = report.read_for_report(path, progress=False)  # as `groupkit report` does
     steps["load"] = time.perf_counter() - start
     start = time.perf_counter()
     frame = groupkit.deliveries(archive)

@@ -254,6 +254,29 @@ def build_report(
     )
 
 
+def read_for_report(source: Any, **options: Any) -> Any:
+    """:func:`groupkit.read_webhooks`, keeping of the statuses only what the report uses.
+
+    The report reads statuses only through the analytics, so a large archive's
+    recipient ids, sources and pricing columns need not sit in memory while the
+    lifecycle is computed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.ndjson").write_text('{"entry": []}\\n')
+    >>> "source" in read_for_report(folder).statuses.columns
+    False
+    """
+    from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
+    from groupkit.archive import read_webhooks
+
+    archive = read_webhooks(source, **options)
+    archive.statuses = archive.statuses[list(LIFECYCLE_COLUMNS)]
+    return archive
+
+
 def write_report(
     source: Any, out: str | Path, *, title: str | None = None, max_groups: int = 10
 ) -> Path:
@@ -283,14 +306,14 @@ def write_report(
     >>> write_report(groupkit.parse_webhooks([]), out).stat().st_size > 100_000
     True
     """
-    from groupkit.archive import Archive, read_webhooks
+    from groupkit.archive import Archive
 
     script = javascript_bundle()
     if isinstance(source, Archive):
         archive = source
         title = title or "groupkit report"
     else:
-        archive = read_webhooks(source)
+        archive = read_for_report(source)
         title = title or f"groupkit report: {Path(str(source)).name}"
     page = build_report(archive, title=title, max_groups=max_groups, bundle=lambda: script)
     out = Path(out)

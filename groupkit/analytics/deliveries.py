@@ -190,6 +190,20 @@ def _phone_by_bsuid(*frames: pd.DataFrame) -> pd.Series:
     )
 
 
+# The statuses columns the lifecycle reads.
+LIFECYCLE_COLUMNS = _NEEDED = [
+    "group_id", "message_id", "participant_id", "participant_user_id", "timestamp", "status",
+    "error_code", "error_title", "pricing_category", "biz_opaque_callback_data",
+]  # fmt: skip
+
+
+def _ranks(values) -> np.ndarray:
+    """Rank of each value in sorted order (values are unique, as factorize returns them)."""
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[np.argsort(np.asarray(values, dtype=object), kind="stable")] = np.arange(len(values))
+    return ranks
+
+
 def _counters(**counts: int) -> dict[str, int]:
     return {name: int(value) for name, value in counts.items()}
 
@@ -250,10 +264,12 @@ def deliveries(archive: Any) -> pd.DataFrame:
         return dask_deliveries(archive)
     statuses = archive.statuses
     membership = archive.membership
-    status_all = statuses["status"].astype(STR)
     use = usable_statuses(statuses)
-    s = statuses[use]
-    status = status_all.to_numpy()[use]
+    # Only the columns the lifecycle reads: a copy of the whole frame would double
+    # the memory of a million-status archive.
+    s = statuses.loc[use, _NEEDED]
+    # Status names as a small fixed-width array, not a million Python strings.
+    status = s["status"].astype(STR).to_numpy(dtype="U9")
     if len(s) == 0:
         out = empty_deliveries()
         out.attrs.update(
@@ -285,8 +301,8 @@ def deliveries(archive: Any) -> pd.DataFrame:
     has_pid = pid_codes >= 0
 
     # --- message level: group, sent, failed, first error, tracking data ------------------
-    msg_group = pd.Series(s["group_id"].to_numpy()).groupby(mid_codes, sort=True).first()
-    msg_group = msg_group.reindex(range(n_msgs)).to_numpy()
+    first_of_msg = pd.Series(np.arange(n_rows)).groupby(mid_codes, sort=True).first()
+    msg_group = s["group_id"].array.take(first_of_msg.reindex(range(n_msgs)).to_numpy())
     biz = s["biz_opaque_callback_data"].to_numpy()
     biz_ok = pd.notna(biz)
     msg_biz = pd.Series(biz[biz_ok]).groupby(mid_codes[biz_ok]).first().reindex(range(n_msgs))
@@ -380,12 +396,23 @@ def deliveries(archive: Any) -> pd.DataFrame:
         "pending",
     )
     err_key = np.where(~np.isnan(msg_failed_at), -1 - m, key)
-    participant = np.append(np.asarray(pids, dtype=object), None)  # p == -1 -> None
+    # Sorted by group, message, participant (missing last) on integer ranks, and the
+    # string columns taken from their uniques, so no million-row object arrays are made.
+    group_codes, groups = pd.factorize(pd.Series(msg_group), sort=True)
+    mid_rank = _ranks(mids)
+    pid_rank = np.append(_ranks(pids), len(pids))  # p == -1 (no participant) sorts last
+    order = np.lexsort((pid_rank[p], mid_rank[m], group_codes[m]))
+    m, p, key, err_key = m[order], p[order], key[order], err_key[order]
+    member_at_send = member_at_send.iloc[order]
+    msg_failed_at, failed, is_failed = msg_failed_at[order], failed[order], is_failed[order]
+    delivered_at, read_at, implied = delivered_at[order], read_at[order], implied[order]
+    sent, state = sent[order], state[order]
+    participant = pd.array(pids, dtype=STR).take(p, allow_fill=True)
     frame = pd.DataFrame(
         {
-            "group_id": msg_group[m],
-            "message_id": np.asarray(mids, dtype=object)[m],
-            "participant_id": participant[p],
+            "group_id": pd.array(groups, dtype=STR).take(group_codes[m]),
+            "message_id": pd.array(mids, dtype=STR).take(m),
+            "participant_id": participant,
             "sent_at": _timestamps(sent),
             "delivered_at": _timestamps(delivered_at),
             "read_at": _timestamps(read_at),
@@ -404,7 +431,6 @@ def deliveries(archive: Any) -> pd.DataFrame:
             "biz_opaque_callback_data": msg_biz.to_numpy()[m],
         }
     )
-    frame = frame.sort_values(["group_id", "message_id", "participant_id"], kind="stable")
     out = _typed(frame)
     out.attrs.update(
         _counters(
