@@ -25,6 +25,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_the_extras_the_readme_names_exist():
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
     for name in re.findall(r"pip install -e '\.\[(\w+)\]'", README):
         assert name in extras
