@@ -101,6 +101,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[name]
         if name == "state":
             out[name] = pd.Categorical(values, categories=list(STATES))
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            # Categories in sorted order, as from plain values (the loader's are by arrival).
+            out[name] = values.cat.set_categories(sorted(values.cat.categories))
         elif col.dtype == "bool":
             out[name] = values.astype("bool")
         elif col.dtype == TS:
@@ -160,18 +163,16 @@ def _members_at_send(
         )
     people = mem[["group_id", "p"]].drop_duplicates()
     pairs = msgs.merge(people, on="group_id")
-    gp_codes, gp_uniques = pd.factorize(pd.MultiIndex.from_frame(pairs[["group_id", "p"]]))
-    pairs["gp"] = gp_codes
-    mem = mem.merge(
-        pd.DataFrame(
-            {
-                "group_id": gp_uniques.get_level_values(0),
-                "p": gp_uniques.get_level_values(1),
-                "gp": np.arange(len(gp_uniques)),
-            }
-        ),
-        on=["group_id", "p"],
-    )
+    # One integer per (group, participant), without materialising tuples.
+    groups = pd.Index(people["group_id"].unique())
+    width = int(people["p"].max()) + 2
+
+    def pair_key(frame: pd.DataFrame) -> np.ndarray:
+        code = groups.get_indexer(frame["group_id"]).astype(np.int64)
+        return code * width + frame["p"].to_numpy(dtype=np.int64)
+
+    pairs["gp"] = pair_key(pairs)
+    mem = mem.assign(gp=pair_key(mem))
     pairs = pairs.sort_values("ref", kind="stable")
     mem = mem.sort_values("ts", kind="stable")
     joined = pd.merge_asof(pairs, mem[["gp", "ts", "join"]], left_on="ref", right_on="ts", by="gp")
@@ -267,7 +268,7 @@ def deliveries(archive: Any) -> pd.DataFrame:
     use = usable_statuses(statuses)
     # Only the columns the lifecycle reads: a copy of the whole frame would double
     # the memory of a million-status archive.
-    s = statuses.loc[use, _NEEDED]
+    s = statuses[_NEEDED] if use.all() else statuses.loc[use, _NEEDED]
     # Status names as a small fixed-width array, not a million Python strings.
     status = s["status"].astype(STR).to_numpy(dtype="U9")
     if len(s) == 0:
@@ -288,8 +289,12 @@ def deliveries(archive: Any) -> pd.DataFrame:
     phone_of = getattr(archive, "phone_by_bsuid", None)
     if phone_of is None:
         phone_of = _phone_by_bsuid(s, membership)
-    pid = s["participant_id"].fillna(s["participant_user_id"].map(phone_of).astype(STR))
-    pid = pid.fillna(s["participant_user_id"])
+    pid = s["participant_id"]
+    bsuid_only = (pid.isna() & s["participant_user_id"].notna()).to_numpy()
+    if bsuid_only.any():  # only those rows need the BSUID -> phone lookup
+        users = s["participant_user_id"][bsuid_only]
+        pid = pid.copy()
+        pid[bsuid_only] = users.map(phone_of).astype(STR).fillna(users).to_numpy()
     mem_phone = membership["participant_user_id"].map(phone_of).astype(STR)
     mem_pid = (
         membership["participant_id"].fillna(mem_phone).fillna(membership["participant_user_id"])
@@ -317,12 +322,14 @@ def deliveries(archive: Any) -> pd.DataFrame:
     any_fail = status == "failed"
     err = pd.DataFrame(
         {
-            "key": np.where(has_pid, mid_codes.astype(np.int64) * base + pid_codes, -1 - mid_codes),
-            "ts": ts,
-            "code": s["error_code"].to_numpy(),
-            "title": s["error_title"].to_numpy(),
+            "key": np.where(has_pid, mid_codes.astype(np.int64) * base + pid_codes, -1 - mid_codes)[
+                any_fail
+            ],
+            "ts": ts[any_fail],
+            "code": s["error_code"].array[any_fail].to_numpy(),
+            "title": s["error_title"].array[any_fail].to_numpy(),
         }
-    )[any_fail]
+    )
     err = err.sort_values(["key", "ts"], kind="stable").drop_duplicates("key").set_index("key")
 
     # --- participant level: earliest delivered / read / failed per receipt ---------------
@@ -349,8 +356,10 @@ def deliveries(archive: Any) -> pd.DataFrame:
     failed_msgs = failed_at.notna().to_numpy()[mid_codes[part]]
     ignored_after_failed = int(((rank < _RANK["failed"]) & failed_msgs).sum())
 
-    pricing = s["pricing_category"].astype(STR).to_numpy()[part]
-    priced = pd.notna(pricing)
+    # Pricing as category codes (-1 = none), named only at the end.
+    pricing_cats = s["pricing_category"].cat.categories
+    pricing = s["pricing_category"].cat.codes.to_numpy()[part]
+    priced = pricing >= 0
     receipt_pricing = pd.Series(pricing[priced]).groupby(pkey[priced], sort=False).first()
 
     # --- recipients: members at send time (where known) plus whoever reported ------------
@@ -425,9 +434,10 @@ def deliveries(archive: Any) -> pd.DataFrame:
             "member_at_send": member_at_send.to_numpy(),
             "error_code": err["code"].reindex(err_key).to_numpy(),
             "error_title": err["title"].reindex(err_key).to_numpy(),
-            "pricing_category": np.where(
-                is_failed, None, receipt_pricing.reindex(key).to_numpy(dtype=object)
-            ),
+            "pricing_category": pd.Categorical.from_codes(
+                np.where(is_failed, -1, receipt_pricing.reindex(key).fillna(-1).to_numpy("int64")),
+                categories=pricing_cats,
+            ).remove_unused_categories(),
             "biz_opaque_callback_data": msg_biz.to_numpy()[m],
         }
     )
