@@ -361,14 +361,20 @@ def _walk_file_bytes(data: bytes, fidx: int, sink: Sink) -> _Layout:
     return _Layout("array" if first == b"[" else "single")
 
 
-def _cut_tail(data: bytes, problem: str, fidx: int, sink: Sink) -> bytes:
-    """Reject the record a broken gzip stream cut off, and return the intact lines."""
+def _cut_tail(data: bytes, problem: str, fidx: int, sink: Sink, *, streamed: bool = False) -> bytes:
+    """Reject the record a broken gzip stream cut off, and return the intact lines.
+
+    A streamed file's reject is addressed relative to a part of its own after the last
+    block (line 1 there); a whole file's by its line number.
+    """
     intact = data.rfind(b"\n") + 1
-    line = data.count(b"\n", 0, intact) + 1
+    line = 1 if streamed else data.count(b"\n", 0, intact) + 1
     sink.records += 1
     tail = data[intact:]
     if tail.strip():
         reason = f"{problem}: this last record is cut off"
+    elif streamed:
+        reason = f"{problem}: records after this point are lost"
     else:
         reason = f"{problem}: records after line {line - 1} are lost"
     sink.rejects.append((fidx, line, reason, excerpt(tail)))
@@ -606,7 +612,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
     buf = b"".join(pieces)
     sink = Sink()
     if problem:
-        buf = _cut_tail_block(buf, problem, fidx, sink)
+        buf = _cut_tail(buf, problem, fidx, sink, streamed=True)
     if buf:
         pending.append((pool.submit(_run_block, fidx, seq, buf), 0))
         seq += 1
@@ -622,19 +628,6 @@ def _done_future() -> Future:
     fut: Future = Future()
     fut.set_result(None)
     return fut
-
-
-def _cut_tail_block(buf: bytes, problem: str, fidx: int, sink: Sink) -> bytes:
-    """Like :func:`_cut_tail` for a streamed file; the reject sits on the line after the rest."""
-    intact = buf.rfind(b"\n") + 1
-    tail = buf[intact:]
-    sink.records += 1
-    if tail.strip():
-        reason = f"{problem}: this last record is cut off"
-    else:
-        reason = f"{problem}: records after this point are lost"
-    sink.rejects.append((fidx, 1, reason, excerpt(tail)))
-    return buf[:intact]
 
 
 def _sources_for(paths: list[str], layouts: list[_Layout], files: pa.Array, locs: pa.Array):
