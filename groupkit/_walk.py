@@ -314,10 +314,36 @@ def _bool(value: bool | str | None) -> bool | None:
     return True if low == "true" else False if low == "false" else None
 
 
+_NO_PRICING = S.Pricing()
+_NO_CONVERSATION = S.Conversation()
+_NO_ORIGIN = S.Origin()
+_TEXT = pa.large_string()
+
+
+def _text(values) -> pa.Array:
+    return pa.array(values, _TEXT)
+
+
+def _fields_of(objs: list, empty) -> tuple[tuple, ...]:
+    """Columns of a list of structs or ``None``s (``None`` reads as ``empty``)."""
+    return tuple(zip(*map(msgspec.structs.astuple, [o or empty for o in objs]), strict=True))
+
+
+def _billable(values: tuple) -> pa.Array:
+    try:
+        return pa.array(values, pa.bool_())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array(list(map(_bool, values)), pa.bool_())
+
+
 def status_columns(sink: Sink) -> dict[str, list | tuple | pa.Array]:
     """The statuses frame's raw columns from the status objects of a block.
 
-    Also appends the error rows of failed statuses to the errors frame.
+    Struct fields are transposed to columns in C (``msgspec.structs.astuple`` +
+    ``zip``) and every text column goes to Arrow in one call; nested objects
+    (pricing, conversation) take the same route with an all-``None`` stand-in
+    for missing ones. Also appends the error rows of failed statuses to the
+    errors frame.
     """
     objs = sink.status_objs
     names = RAW_COLUMNS["statuses"]
@@ -328,70 +354,92 @@ def status_columns(sink: Sink) -> dict[str, list | tuple | pa.Array]:
     n = len(objs)
     counts = sink.status_counts
     # Context (waba, phone number, receipt, origin) is per change: repeat it per status.
-    ctx_of = np.repeat(np.arange(len(counts)), counts)
-    ctx_cols = [pa.array(col) for col in zip(*sink.status_ctx, strict=True)]
-
-    text = pa.large_string()
-    rid = pa.array(fields["recipient_id"], text)
-    rtype = pa.array(fields["recipient_type"], text)
+    ctx_of = pa.array(np.repeat(np.arange(len(counts)), counts))
+    waba, pn, received, fidx, loc = (
+        pa.array(col).take(ctx_of) for col in zip(*sink.status_ctx, strict=True)
+    )
+    rid = _text(fields["recipient_id"])
+    rtype = _text(fields["recipient_type"])
     # The group is the recipient of a group status (or an explicit group_id, per OpenAPI).
-    gid = pc.if_else(pc.equal(rtype, "group"), rid, pa.scalar(None, text))
+    gid = pc.if_else(pc.equal(rtype, "group"), rid, pa.scalar(None, _TEXT))
     if fields["group_id"].count(None) != n:
-        gid = pc.coalesce(pa.array(fields["group_id"], text), gid)
-    pid = fields["recipient_participant_id"]
+        gid = pc.coalesce(_text(fields["group_id"]), gid)
+    pid = _text(fields["recipient_participant_id"])
     alt = fields["participant_recipient_id"]
     if alt.count(None) != n:
-        pid = pc.coalesce(pa.array(pid, text), pa.array(alt, text))
-    none = [None] * n
-    conv, pricing = fields["conversation"], fields["pricing"]
-    conv_id = conv_cat = none
-    if conv.count(None) != n:
-        conv_id = [None if c is None else c.id for c in conv]
-        conv_cat = [None if c is None or c.origin is None else c.origin.type for c in conv]
-        pricing = [
-            p if p is not None or c is None else c.pricing
-            for p, c in zip(pricing, conv, strict=True)
-        ]
-    pcat = ptype = pmodel = bill = none
+        pid = pc.coalesce(pid, _text(alt))
+    nulls = pa.nulls(n, _TEXT)
+    pricing = fields["pricing"]
+    conv_id = conv_cat = nulls
+    conv = fields["conversation"]
+    has_conv = conv.count(None) != n
+    if has_conv:
+        conv_id_v, conv_origin, conv_pricing = _fields_of(conv, _NO_CONVERSATION)
+        conv_id = _text(conv_id_v)
+        conv_cat = _text(_fields_of(conv_origin, _NO_ORIGIN)[0])
+    pcols: dict[str, pa.Array] = {}
     if pricing.count(None) != n:
-        pcat = [None if p is None else p.category for p in pricing]
-        ptype = [None if p is None else p.type for p in pricing]
-        pmodel = [None if p is None else p.pricing_model for p in pricing]
-        bill = [None if p is None else _bool(p.billable) for p in pricing]
+        billable, model, ptype, pcat = _fields_of(pricing, _NO_PRICING)
+        pcols = {
+            "pricing_category": _text(pcat),
+            "pricing_type": _text(ptype),
+            "pricing_model": _text(model),
+            "billable": _billable(billable),
+        }
+    if has_conv and conv_pricing.count(None) != n:
+        # Pricing may sit inside the conversation; a sibling object wins when both exist.
+        billable, model, ptype, pcat = _fields_of(conv_pricing, _NO_PRICING)
+        nested = {
+            "pricing_category": _text(pcat),
+            "pricing_type": _text(ptype),
+            "pricing_model": _text(model),
+            "billable": _billable(billable),
+        }
+        if pcols:
+            sibling = pa.array([p is not None for p in pricing], pa.bool_())
+            pcols = {k: pc.if_else(sibling, pcols[k], nested[k]) for k in nested}
+        else:
+            pcols = nested
+    if not pcols:
+        pcols = {
+            "pricing_category": nulls,
+            "pricing_type": nulls,
+            "pricing_model": nulls,
+            "billable": pa.nulls(n, pa.bool_()),
+        }
     errors = fields["errors"]
-    code = title = none
+    code = title = None
     if errors.count(None) != n:
-        code = [e[0].code if e else None for e in errors]
-        title = [e[0].title if e else None for e in errors]
+        failed = [i for i, e in enumerate(errors) if e]
+        code = [None] * n
+        title = [None] * n
         gid_list = gid.to_pylist()
-        pid_list = pid.to_pylist() if isinstance(pid, pa.Array) else pid
-        for i, errs in enumerate(errors):
-            if errs:
-                c = sink.status_ctx[ctx_of[i]]
-                _error_rows(
-                    errs, "status", "messages", fields["id"][i], gid_list[i], pid_list[i],
-                    fields["status"][i], fields["timestamp"][i], c, sink,
-                )  # fmt: skip
-    waba, pn, received, fidx, loc = (pc.take(col, ctx_of) for col in ctx_cols)
+        pid_list = pid.to_pylist()
+        ctx_list = ctx_of.to_numpy()
+        for i in failed:
+            errs = errors[i]
+            code[i] = errs[0].code
+            title[i] = errs[0].title
+            _error_rows(
+                errs, "status", "messages", fields["id"][i], gid_list[i], pid_list[i],
+                fields["status"][i], fields["timestamp"][i], sink.status_ctx[ctx_list[i]], sink,
+            )  # fmt: skip
     return {
-        "message_id": fields["id"],
-        "status": fields["status"],
+        "message_id": _text(fields["id"]),
+        "status": _text(fields["status"]),
         "timestamp": fields["timestamp"],
         "group_id": gid,
         "recipient_id": rid,
         "recipient_type": rtype,
         "participant_id": pid,
-        "participant_user_id": fields["recipient_participant_user_id"],
-        "participant_parent_user_id": fields["recipient_participant_parent_user_id"],
-        "error_code": code,
-        "error_title": title,
-        "pricing_category": pcat,
-        "pricing_type": ptype,
-        "pricing_model": pmodel,
-        "billable": bill,
+        "participant_user_id": _text(fields["recipient_participant_user_id"]),
+        "participant_parent_user_id": _text(fields["recipient_participant_parent_user_id"]),
+        "error_code": pa.nulls(n, pa.int64()) if code is None else code,
+        "error_title": nulls if title is None else _text(title),
+        **pcols,
         "conversation_id": conv_id,
         "conversation_category": conv_cat,
-        "biz_opaque_callback_data": fields["biz_opaque_callback_data"],
+        "biz_opaque_callback_data": _text(fields["biz_opaque_callback_data"]),
         "waba_id": waba,
         "phone_number_id": pn,
         "received_at": received,
