@@ -405,24 +405,41 @@ def _run_file_now(fidx: int, path: str) -> _Part:
         data = fh.read()
     layout = _walk_file_bytes(data, fidx, sink)
     tables, bad = block_tables(sink)
+    _add_sources(tables, path, layout, 0)
     return _Part(fidx, 0, 0, tables, sink.rejects + bad, sink.records, layout, sink.sends)
 
 
-def _run_range(fidx: int, seq: int, path: str, start: int, end: int) -> _Part:
+def _run_range(fidx: int, seq: int, path: str, start: int, end: int, first_line: int) -> _Part:
     with open(path, "rb") as fh:
         fh.seek(start)
         data = fh.read(end - start)
-    return _run_block(fidx, seq, data)
+    return _run_block(fidx, seq, data, path, first_line)
 
 
-def _run_block(fidx: int, seq: int, data: bytes | memoryview) -> _Part:
+def _run_block(
+    fidx: int, seq: int, data: bytes | memoryview, path: str | None = None, first_line: int = 1
+) -> _Part:
+    """Parse one NDJSON block. Given the file's path and the block's first line, the
+    worker also writes the ``source`` column, so the main process need not."""
     sink = Sink()
     with _gc_paused():
         lines = _sources.walk_lines(data, fidx, sink)
         tables, bad = block_tables(sink)
+        if path is not None:
+            _add_sources(tables, path, _Layout("lines"), first_line - 1)
     return _Part(
         fidx, seq, lines, tables, sink.rejects + bad, sink.records, _Layout("lines"), sink.sends
     )
+
+
+def _add_sources(tables: dict[str, pa.Table], path: str, layout: _Layout, offset: int) -> None:
+    """Append the ``source`` column to each non-empty table (``_loc`` + ``offset``)."""
+    for frame, table in tables.items():
+        if table.num_rows:
+            locs = table["_loc"]
+            if offset:
+                locs = pc.add(locs, offset)
+            tables[frame] = table.append_column("source", _file_sources(path, layout, locs))
 
 
 def _head_is_lines(path: str) -> bool | None:
@@ -540,10 +557,10 @@ def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_P
     for fidx, f in todo:
         mode = _head_is_lines(f.path) if f.size > _sources.BLOCK_BYTES else None
         if mode:
-            for seq, (start, end) in enumerate(_sources.file_ranges(f.path, f.size)):
-                pending.append(
-                    (pool.submit(_run_range, fidx, seq, f.path, start, end), end - start)
-                )
+            ranges = _sources.file_ranges(f.path, f.size)
+            for seq, ((start, end), first) in enumerate(_first_lines(f.path, ranges)):
+                job = pool.submit(_run_range, fidx, seq, f.path, start, end, first)
+                pending.append((job, end - start))
                 yield from drain(limit)
         elif _work_size(f) > _sources.BLOCK_BYTES and _is_gzip(f.path):
             yield from _parallel_gzip(pool, fidx, f, pending, drain, limit)
@@ -551,6 +568,19 @@ def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_P
             pending.append((pool.submit(_run_file, fidx, f.path), f.size))
             yield from drain(limit)
     yield from drain(0)
+
+
+def _first_lines(path: str, ranges: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], int]]:
+    """Each newline-aligned range with the number of its first line (counted here,
+    ahead of the workers, so each can label its rows with their final line)."""
+    buf = bytearray(max((end - start for start, end in ranges), default=0))
+    line = 1
+    with open(path, "rb") as fh:
+        for start, end in ranges:
+            yield (start, end), line
+            fh.seek(start)
+            got = fh.readinto(memoryview(buf)[: end - start])
+            line += buf.count(b"\n", 0, got)
 
 
 def _is_gzip(path: str) -> bool:
@@ -585,6 +615,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
     """Decompress a large gzip file here, streaming newline-aligned blocks to workers."""
     pieces: list[bytes] = []
     size = seq = 0
+    line = 1
     problem = None
     checked = False
     for out in _decompressed_chunks(f.path):
@@ -605,7 +636,9 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
             data = b"".join(pieces)
             cut = data.rfind(b"\n") + 1
             if cut:
-                pending.append((pool.submit(_run_block, fidx, seq, data[:cut]), 0))
+                block = data[:cut]
+                pending.append((pool.submit(_run_block, fidx, seq, block, f.path, line), 0))
+                line += block.count(b"\n")
                 seq += 1
                 pieces, size = [data[cut:]], len(data) - cut
                 yield from drain(limit)
@@ -614,7 +647,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
     if problem:
         buf = _cut_tail(buf, problem, fidx, sink, streamed=True)
     if buf:
-        pending.append((pool.submit(_run_block, fidx, seq, buf), 0))
+        pending.append((pool.submit(_run_block, fidx, seq, buf, f.path, line), 0))
         seq += 1
     if sink.records:
         # The lost tail sits after every block: address it after the last one.
@@ -630,28 +663,17 @@ def _done_future() -> Future:
     return fut
 
 
-def _sources_for(paths: list[str], layouts: list[_Layout], files: pa.Array, locs: pa.Array):
-    """``file:line`` / ``file#index`` / ``file#name`` strings for rows, vectorised."""
-    if len(files) == 0:
-        return pa.array([], type=pa.large_string())
-    prefixes = []
-    for path, layout in zip(paths, layouts, strict=True):
-        if layout.kind == "lines" or layout.kind == "single":
-            prefixes.append(f"{path}:")
-        else:
-            prefixes.append(f"{path}#")
-    prefix = pc.take(pa.array(prefixes, type=pa.large_string()), files)
-    loc_text = pc.cast(locs, pa.large_string())
-    named = [i for i, layout in enumerate(layouts) if layout.kind == "named"]
-    if named:
-        text = loc_text.to_pylist()
-        file_list = files.to_pylist()
-        for row, (fi, loc) in enumerate(zip(file_list, locs.to_pylist(), strict=True)):
-            names = layouts[fi].names
-            if names is not None:
-                text[row] = names[loc]
-        loc_text = pa.array(text, type=pa.large_string())
-    return pc.binary_join_element_wise(prefix, loc_text, pa.scalar("", pa.large_string()))
+def _file_sources(path: str, layout: _Layout, locs: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``file:line`` / ``file#index`` / ``file#name`` strings for one file's rows."""
+    text = pa.large_string()
+    if isinstance(locs, pa.ChunkedArray):
+        locs = locs.combine_chunks()
+    if layout.kind == "named" and layout.names is not None:
+        loc_text = pa.array(layout.names, text).take(locs)
+    else:
+        loc_text = pc.cast(locs, text)
+    sep = ":" if layout.kind in ("lines", "single") else "#"
+    return pc.binary_join_element_wise(pa.scalar(path + sep, text), loc_text, pa.scalar("", text))
 
 
 def _source_of(paths, layouts, fidx: int, loc: int) -> tuple[str, int | None]:
@@ -680,9 +702,17 @@ def _assemble(
         records += part.records
         sends += part.sends
         for frame, table in part.tables.items():
-            if shift and table.num_rows:
+            if not table.num_rows:
+                continue
+            if shift:
                 table = table.set_column(
                     table.schema.get_field_index("_loc"), "_loc", pc.add(table["_loc"], shift)
+                )
+            if "source" not in table.column_names:
+                # Parts from the cache or from memory; workers label their own rows.
+                layout = layouts[part.fidx]
+                table = table.append_column(
+                    "source", _file_sources(paths[part.fidx], layout, table["_loc"])
                 )
             pieces[frame].append(table)
         raw_rejects.extend((f, loc + shift, reason, ex) for f, loc, reason, ex in part.rejects)
@@ -711,13 +741,10 @@ def _assemble(
             frames[frame] = schema.empty_frame(frame)
             continue
         table = pa.concat_tables(tables)
-        sources = _sources_for(
-            paths, layouts, table["_file"].combine_chunks(), table["_loc"].combine_chunks()
-        )
         if frame == "other_changes":
             counts = pc.value_counts(table["field"].combine_chunks()).to_pylist()
             report.unknown_fields = {c["values"]: c["counts"] for c in counts}
-        df = to_frame(frame, table.drop_columns(["_file", "_loc"]), sources)
+        df = to_frame(frame, table.drop_columns(["_file", "_loc", "source"]), table["source"])
         if frame != "errors":
             df, dropped[frame] = drop_redeliveries(frame, df)
         frames[frame] = df

@@ -253,7 +253,10 @@ class CacheStore:
         """Store each file's (merged) part under its key."""
         for part in parts:
             tables = {
-                name: table.drop_columns(["_file"])
+                # ``source`` shows the file's name: rebuilt on reading, never stored.
+                name: table.drop_columns(
+                    [c for c in ("_file", "source") if c in table.column_names]
+                )
                 for name, table in part.tables.items()
                 if table.num_rows
             }

@@ -36,12 +36,12 @@ from groupkit import _sources, schema
 from groupkit._build import block_tables, drop_error_redeliveries, to_frame
 from groupkit._walk import Sink
 from groupkit.archive import (
+    _file_sources,
     _gc_paused,
     _Layout,
     _Part,
     _run_block,
     _source_of,
-    _sources_for,
     _walk_file_bytes,
 )
 
@@ -347,9 +347,7 @@ def _finish(
         if line_offset:
             index = table.schema.get_field_index("_loc")
             table = table.set_column(index, "_loc", pc.add(table["_loc"], line_offset))
-        sources = _sources_for(
-            paths, layouts, table["_file"].combine_chunks(), table["_loc"].combine_chunks()
-        )
+        sources = _file_sources(paths[0], layouts[0], table["_loc"])
         frame = to_frame(name, table.drop_columns(["_file", "_loc"]), sources)
         frame.index = pd.Index(base + np.arange(len(frame), dtype="int64"))
         out[name] = _with_categories(frame, name, categories)
