@@ -13,9 +13,12 @@ import contextlib
 import gc
 import html
 import io
+import mmap
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -23,6 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +40,8 @@ from groupkit.exceptions import ArchiveError
 MEMORY = "<memory>"
 # Below this many bytes, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 24 << 20
+# A worker's block is decoded and turned into Arrow this many bytes at a time.
+WALK_BYTES = 2 << 20
 
 OnError = Literal["collect", "raise"]
 
@@ -329,6 +335,8 @@ class _Part:
     records: int
     layout: _Layout | None = None
     sends: int = 0
+    # Frame -> Arrow file in shared memory, while the tables travel that way.
+    spilled: dict[str, str] = field(default_factory=dict)
 
 
 def _check_on_error(on_error: str) -> None:
@@ -420,16 +428,29 @@ def _run_block(
     fidx: int, seq: int, data: bytes | memoryview, path: str | None = None, first_line: int = 1
 ) -> _Part:
     """Parse one NDJSON block. Given the file's path and the block's first line, the
-    worker also writes the ``source`` column, so the main process need not."""
-    sink = Sink()
+    worker also writes the ``source`` column, so the main process need not.
+
+    The block is walked in pieces of ``WALK_BYTES``, each turned into Arrow before
+    the next is decoded: the Python objects of a piece stay in the CPU's caches,
+    which measured 20-25% faster than walking 8 MB at once.
+    """
+    pieces: dict[str, list[pa.Table]] = {}
+    rejects: list[tuple[int, int, str, str]] = []
+    lines = records = sends = 0
     with _gc_paused():
-        lines = _sources.walk_lines(data, fidx, sink)
-        tables, bad = block_tables(sink)
+        for piece in _sources.iter_line_blocks(data, WALK_BYTES):
+            sink = Sink()
+            lines += _sources.walk_lines(piece, fidx, sink, 1 + lines)
+            tables, bad = block_tables(sink)
+            rejects += sink.rejects + bad
+            records += sink.records
+            sends += sink.sends
+            for frame, table in tables.items():
+                pieces.setdefault(frame, []).append(table)
+        tables = {frame: pa.concat_tables(ts) for frame, ts in pieces.items()}
         if path is not None:
             _add_sources(tables, path, _Layout("lines"), first_line - 1)
-    return _Part(
-        fidx, seq, lines, tables, sink.rejects + bad, sink.records, _Layout("lines"), sink.sends
-    )
+    return _Part(fidx, seq, lines, tables, rejects, records, _Layout("lines"), sends)
 
 
 def _add_sources(tables: dict[str, pa.Table], path: str, layout: _Layout, offset: int) -> None:
@@ -500,8 +521,11 @@ def _load(files, on_error, progress, workers, started, skipped=None, cache=None)
     with bar:
         if parallel:
             ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                parts = list(_parallel(pool, todo, workers, bar))
+            with (
+                ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool,
+                _spill_dir() as spill,
+            ):
+                parts = list(_parallel(_Submitter(pool, spill), todo, workers, bar))
         else:
             for fidx, f in todo:
                 parts.append(_run_file(fidx, f.path))
@@ -540,7 +564,71 @@ def _cached_archive(frames, report, on_error, started, skipped) -> Archive:
     return Archive(report=report, **frames)
 
 
-def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_Part]:
+@contextlib.contextmanager
+def _spill_dir() -> Iterator[str | None]:
+    """A scratch folder in shared memory (``/dev/shm``) for workers' tables, or None."""
+    base = "/dev/shm"
+    if not (os.path.isdir(base) and os.access(base, os.W_OK)):
+        yield None
+        return
+    where = tempfile.mkdtemp(prefix="groupkit-", dir=base)
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _spilled(spill: str, fn, *args) -> _Part:
+    """Run ``fn`` in a worker and hand its tables back as Arrow files in shared memory.
+
+    Pickling tables through the pool's pipe copies every byte several times (about
+    2 s of system time on the 1M-line benchmark); the main process maps these files
+    instead, without a copy. Where shared memory is full, tables go the usual way.
+    """
+    part = fn(*args)
+    if not part.tables:
+        return part
+    written: dict[str, str] = {}
+    try:
+        for frame, table in part.tables.items():
+            if table.num_rows:
+                path = os.path.join(spill, f"{part.fidx}-{part.seq}-{frame}.arrow")
+                written[frame] = path
+                with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+                    out.write_table(table)
+    except OSError:
+        for path in written.values():
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        return part
+    part.tables = {}
+    part.spilled = written
+    return part
+
+
+def _unspill(part: _Part) -> _Part:
+    for frame, path in part.spilled.items():
+        # The mapping outlives the name: unlink now, the pages go with the last table.
+        part.tables[frame] = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        os.unlink(path)
+    part.spilled = {}
+    return part
+
+
+@dataclass
+class _Submitter:
+    """Submits worker functions, spilling their tables to shared memory when it can."""
+
+    pool: ProcessPoolExecutor
+    spill: str | None
+
+    def __call__(self, fn, *args) -> Future:
+        if self.spill is None:
+            return self.pool.submit(fn, *args)
+        return self.pool.submit(_spilled, self.spill, fn, *args)
+
+
+def _parallel(submit: _Submitter, todo, workers: int, bar) -> Iterator[_Part]:
     """Submit every unit of work of ``todo`` ((file index, file) pairs), bounding what
     is in flight, and yield the parts."""
     pending: list[tuple[Future, int]] = []
@@ -551,7 +639,7 @@ def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_P
             fut, size = pending.pop(0)
             part = fut.result()
             if part is not None:
-                yield part
+                yield _unspill(part)
             bar.update(size)
 
     for fidx, f in todo:
@@ -559,13 +647,13 @@ def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_P
         if mode:
             ranges = _sources.file_ranges(f.path, f.size)
             for seq, ((start, end), first) in enumerate(_first_lines(f.path, ranges)):
-                job = pool.submit(_run_range, fidx, seq, f.path, start, end, first)
+                job = submit(_run_range, fidx, seq, f.path, start, end, first)
                 pending.append((job, end - start))
                 yield from drain(limit)
         elif _work_size(f) > _sources.BLOCK_BYTES and _is_gzip(f.path):
-            yield from _parallel_gzip(pool, fidx, f, pending, drain, limit)
+            yield from _parallel_gzip(submit, fidx, f, pending, drain, limit)
         else:
-            pending.append((pool.submit(_run_file, fidx, f.path), f.size))
+            pending.append((submit(_run_file, fidx, f.path), f.size))
             yield from drain(limit)
     yield from drain(0)
 
@@ -573,14 +661,16 @@ def _parallel(pool: ProcessPoolExecutor, todo, workers: int, bar) -> Iterator[_P
 def _first_lines(path: str, ranges: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], int]]:
     """Each newline-aligned range with the number of its first line (counted here,
     ahead of the workers, so each can label its rows with their final line)."""
-    buf = bytearray(max((end - start for start, end in ranges), default=0))
     line = 1
-    with open(path, "rb") as fh:
-        for start, end in ranges:
-            yield (start, end), line
-            fh.seek(start)
-            got = fh.readinto(memoryview(buf)[: end - start])
-            line += buf.count(b"\n", 0, got)
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = np.frombuffer(mm, dtype=np.uint8)
+        try:
+            for start, end in ranges:
+                yield (start, end), line
+                # numpy counts newlines about 3x faster than bytes.count.
+                line += int(np.count_nonzero(data[start:end] == 10))
+        finally:
+            del data  # the mapping cannot close while numpy holds it
 
 
 def _is_gzip(path: str) -> bool:
@@ -611,7 +701,7 @@ def _decompressed_chunks(path: str) -> Iterator[bytes | str]:
             yield out
 
 
-def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
+def _parallel_gzip(submit, fidx, f, pending, drain, limit) -> Iterator[_Part]:
     """Decompress a large gzip file here, streaming newline-aligned blocks to workers."""
     pieces: list[bytes] = []
     size = seq = 0
@@ -628,7 +718,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
             head = b"".join(pieces)
             if not _sources.is_line_mode(head[: head.rfind(b"\n") + 1] or head):
                 # Not NDJSON after all: one worker reads the whole file.
-                pending.append((pool.submit(_run_file, fidx, f.path), f.size))
+                pending.append((submit(_run_file, fidx, f.path), f.size))
                 yield from drain(limit)
                 return
             checked = True
@@ -637,7 +727,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
             cut = data.rfind(b"\n") + 1
             if cut:
                 block = data[:cut]
-                pending.append((pool.submit(_run_block, fidx, seq, block, f.path, line), 0))
+                pending.append((submit(_run_block, fidx, seq, block, f.path, line), 0))
                 line += block.count(b"\n")
                 seq += 1
                 pieces, size = [data[cut:]], len(data) - cut
@@ -647,7 +737,7 @@ def _parallel_gzip(pool, fidx, f, pending, drain, limit) -> Iterator[_Part]:
     if problem:
         buf = _cut_tail(buf, problem, fidx, sink, streamed=True)
     if buf:
-        pending.append((pool.submit(_run_block, fidx, seq, buf, f.path, line), 0))
+        pending.append((submit(_run_block, fidx, seq, buf, f.path, line), 0))
         seq += 1
     if sink.records:
         # The lost tail sits after every block: address it after the last one.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
 import shutil
 
 import pandas as pd
@@ -16,8 +18,10 @@ from groupkit.simulate import simulate_archive
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 16 kB and no size threshold, so a small archive takes every parallel path."""
+    """Blocks of 16 kB walked in 4 kB pieces, and no size threshold, so a small archive
+    takes every parallel path."""
     monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
+    monkeypatch.setattr(archive, "WALK_BYTES", 4 << 10)
     monkeypatch.setattr(archive, "PARALLEL_MIN_BYTES", 0)
 
 
@@ -71,6 +75,39 @@ def test_ranges_of_a_plain_file(one_file, small_blocks, monkeypatch):
     lines = one_file.read_bytes().split(b"\n")
     for reject in parallel.report.rejects:
         assert lines[reject.line - 1] in (b"{broken", b"[1]")
+
+
+def test_tables_come_back_through_shared_memory_or_the_pipe(one_file, small_blocks, monkeypatch):
+    serial = groupkit.read_webhooks(one_file, workers=1)
+    used, mapped = [], []
+    real_dir, real_unspill = archive._spill_dir, archive._unspill
+
+    @contextlib.contextmanager
+    def watched_dir():
+        with real_dir() as where:
+            used.append(where)
+            yield where
+
+    def watched_unspill(part):
+        mapped.append(len(part.spilled))
+        return real_unspill(part)
+
+    monkeypatch.setattr(archive, "_spill_dir", watched_dir)
+    monkeypatch.setattr(archive, "_unspill", watched_unspill)
+    _same(serial, groupkit.read_webhooks(one_file, workers=2))
+    if used[0] is not None:  # a machine with /dev/shm: the files were used, then removed
+        assert sum(mapped) > 0
+        assert not os.path.exists(used[0])
+
+    # Shared memory that cannot be written (full, or gone): the tables take the pipe.
+    @contextlib.contextmanager
+    def broken_dir():
+        yield os.path.join(str(one_file.parent), "no-such-folder")
+
+    mapped.clear()
+    monkeypatch.setattr(archive, "_spill_dir", broken_dir)
+    _same(serial, groupkit.read_webhooks(one_file, workers=2))
+    assert mapped and sum(mapped) == 0
 
 
 def test_streamed_gzip(one_file, small_blocks, tmp_path, monkeypatch):
