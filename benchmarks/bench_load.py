@@ -32,15 +32,30 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 
 
+def _shmem_mb() -> float:
+    """System-wide shared memory (tmpfs such as /dev/shm) in use, in MB."""
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("Shmem:"):
+                return int(line.split()[1]) / 1e3
+    return 0.0
+
+
 def _tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants, in MB (Linux /proc)."""
-    page = os.sysconf("SC_PAGE_SIZE")
+    """Memory held by ``root`` and all its descendants, in MB (Linux /proc).
+
+    Private resident memory (anonymous and file-backed) of every process; shared
+    memory is counted once, system-wide, by :func:`_shmem_mb` (the loader hands
+    tables over through /dev/shm, whose pages no process's RSS fully shows).
+    """
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
         try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * page
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith(("RssAnon:", "RssFile:")):
+                        total += int(line.split()[1]) * 1024
             for tid in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{tid}/children") as fh:
                     stack.extend(int(c) for c in fh.read().split())
@@ -52,10 +67,12 @@ def _tree_rss_mb(root: int) -> float:
 def _measure(fn) -> dict:
     peak = [0.0]
     done = threading.Event()
+    shm_before = _shmem_mb()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_mb(os.getpid()))
+            used = _tree_rss_mb(os.getpid()) + max(0.0, _shmem_mb() - shm_before)
+            peak[0] = max(peak[0], used)
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -270,10 +270,11 @@ def read_for_report(source: Any, **options: Any) -> Any:
     False
     """
     from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
-    from groupkit.archive import read_webhooks
+    from groupkit.archive import _give_back_memory, read_webhooks
 
     archive = read_webhooks(source, **options)
     archive.statuses = archive.statuses[list(LIFECYCLE_COLUMNS)]
+    _give_back_memory()  # what the dropped columns held
     return archive
 
 
