@@ -21,9 +21,10 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any, Literal
 
 import numpy as np
@@ -335,7 +336,7 @@ class _Part:
     records: int
     layout: _Layout | None = None
     sends: int = 0
-    # Frame -> Arrow file in shared memory, while the tables travel that way.
+    # Frame -> its Arrow files in shared memory (one per column), while tables travel that way.
     spilled: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -525,7 +526,8 @@ def _load(files, on_error, progress, workers, started, skipped=None, cache=None)
                 ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool,
                 _spill_dir() as spill,
             ):
-                parts = list(_parallel(_Submitter(pool, spill), todo, workers, bar))
+                submit = pool.submit if spill is None else partial(pool.submit, _spilled, spill)
+                parts = list(_parallel(submit, todo, workers, bar))
         else:
             for fidx, f in todo:
                 parts.append(_run_file(fidx, f.path))
@@ -642,22 +644,10 @@ def _unspill(part: _Part) -> _Part:
     return part
 
 
-@dataclass
-class _Submitter:
-    """Submits worker functions, spilling their tables to shared memory when it can."""
-
-    pool: ProcessPoolExecutor
-    spill: str | None
-
-    def __call__(self, fn, *args) -> Future:
-        if self.spill is None:
-            return self.pool.submit(fn, *args)
-        return self.pool.submit(_spilled, self.spill, fn, *args)
-
-
-def _parallel(submit: _Submitter, todo, workers: int, bar) -> Iterator[_Part]:
-    """Submit every unit of work of ``todo`` ((file index, file) pairs), bounding what
-    is in flight, and yield the parts."""
+def _parallel(submit: Callable[..., Future], todo, workers: int, bar) -> Iterator[_Part]:
+    """Submit every unit of work of ``todo`` ((file index, file) pairs) through
+    ``submit`` (the pool's, or one that spills to shared memory), bounding what is in
+    flight, and yield the parts."""
     pending: list[tuple[Future, int]] = []
     limit = workers * 3
 
