@@ -185,7 +185,10 @@ def build_report(
     (True, 11)
     """
     script = bundle()  # first, so a missing extra fails before any work
+    from groupkit.archive import _give_back_memory
+
     frame = deliveries(archive) if frame is None else frame
+    _give_back_memory()  # the lifecycle's working set, before the charts add theirs
     style = charts.group_style(archive, max_groups=max_groups)
     table_style = charts.group_style(archive, max_groups=sys.maxsize)  # tables list every group
     esc = html.escape

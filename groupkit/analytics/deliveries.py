@@ -99,7 +99,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for name, col in DELIVERIES.items():
         values = frame[name]
-        if name == "state":
+        if name != "pricing_category" and str(values.dtype) == str(_dtype(name, col)):
+            out[name] = values  # already typed (the pandas path builds it so): no copy
+        elif name == "state":
             out[name] = pd.Categorical(values, categories=list(STATES))
         elif isinstance(values.dtype, pd.CategoricalDtype):
             # Categories in sorted order, as from plain values (the loader's are by arrival).
@@ -112,6 +114,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[name] = values.astype(col.dtype)
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _dtype(name: str, col: Column) -> Any:
+    return pd.CategoricalDtype(list(STATES)) if name == "state" else col.dtype
 
 
 def _first(keys: np.ndarray, ts: np.ndarray) -> pd.Series:
@@ -180,10 +186,28 @@ def _members_at_send(
     return pd.DataFrame({"m": joined["m"], "p": joined["p"], "member": member})
 
 
-def _phone_by_bsuid(*frames: pd.DataFrame) -> pd.Series:
-    """BSUID -> phone, from rows that carry both, so a BSUID-only status joins its phone."""
+def _phone_by_bsuid(statuses: pd.DataFrame, rows: np.ndarray, membership: pd.DataFrame):
+    """BSUID -> phone, from rows that carry both, so a BSUID-only status joins its phone.
+
+    The first pair of each BSUID wins: the statuses' ``rows`` in reading order, then
+    membership.  Only one row per BSUID is copied out of the (large) statuses.
+    """
+    users, phones = statuses["participant_user_id"], statuses["participant_id"]
+    both = rows[(users.notna() & phones.notna()).to_numpy()[rows]]
+    user_codes = pd.factorize(users)[0][both]
+    first = both[np.unique(user_codes, return_index=True)[1]]
+    first.sort()  # reading order, as the membership pairs come after
     pairs = pd.concat(
-        [f[["participant_user_id", "participant_id"]] for f in frames], ignore_index=True
+        [
+            pd.DataFrame(
+                {
+                    "participant_user_id": users.array.take(first),
+                    "participant_id": phones.array.take(first),
+                }
+            ),
+            membership[["participant_user_id", "participant_id"]],
+        ],
+        ignore_index=True,
     ).dropna()
     pairs = pairs.drop_duplicates("participant_user_id")
     return pd.Series(
@@ -209,14 +233,40 @@ def _counters(**counts: int) -> dict[str, int]:
     return {name: int(value) for name, value in counts.items()}
 
 
-def usable_statuses(statuses: pd.DataFrame) -> np.ndarray:
+SENT, DELIVERED, READ, FAILED = 0, _RANK["delivered"], _RANK["read"], _RANK["failed"]
+_CODES = {"sent": SENT, "delivered": DELIVERED, "read": READ, "failed": FAILED}
+
+
+def _status_codes(column: pd.Series) -> np.ndarray:
+    """Each status as SENT, DELIVERED, READ or FAILED (-1 for anything else), as int8.
+
+    Works on the category codes, so no Python string is made per row.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, names = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, names = pd.factorize(column)
+    lookup = np.array([_CODES.get(str(name), -1) for name in names] + [-1], dtype=np.int8)
+    return lookup[codes]  # code -1 (missing) takes the last entry
+
+
+def usable_statuses(statuses: pd.DataFrame, codes: np.ndarray | None = None) -> np.ndarray:
     """Mask of the statuses the lifecycle uses: group, message, time and a known status."""
+    if codes is None:
+        codes = _status_codes(statuses["status"])
     return (
-        statuses["group_id"].notna()
-        & statuses["message_id"].notna()
-        & statuses["timestamp"].notna()
-        & statuses["status"].astype(STR).isin(["sent", "delivered", "read", "failed"])
-    ).to_numpy()
+        statuses["group_id"].notna().to_numpy()
+        & statuses["message_id"].notna().to_numpy()
+        & statuses["timestamp"].notna().to_numpy()
+        & (codes >= 0)
+    )
+
+
+def _factorize_rows(column: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column.iloc[rows])`` without copying the rows' strings first."""
+    codes, uniques = pd.factorize(column)
+    sub, used = pd.factorize(codes[rows])
+    return sub, uniques.take(used)
 
 
 def deliveries(archive: Any) -> pd.DataFrame:
@@ -265,13 +315,13 @@ def deliveries(archive: Any) -> pd.DataFrame:
         return dask_deliveries(archive)
     statuses = archive.statuses
     membership = archive.membership
-    use = usable_statuses(statuses)
-    # Only the columns the lifecycle reads: a copy of the whole frame would double
-    # the memory of a million-status archive.
-    s = statuses[_NEEDED] if use.all() else statuses.loc[use, _NEEDED]
-    # Status names as a small fixed-width array, not a million Python strings.
-    status = s["status"].astype(STR).to_numpy(dtype="U9")
-    if len(s) == 0:
+    # The lifecycle works on integer codes and on the positions (`rows`) of the usable
+    # statuses, and copies strings out of the archive only for the rows of the result:
+    # a million-status archive must not be duplicated in memory on the way.
+    code = _status_codes(statuses["status"])
+    rows = np.flatnonzero(usable_statuses(statuses, code))
+    n_rows = len(rows)
+    if n_rows == 0:
         out = empty_deliveries()
         out.attrs.update(
             _counters(
@@ -280,96 +330,104 @@ def deliveries(archive: Any) -> pd.DataFrame:
         )
         return out
 
-    n_rows = len(s)
+    status = code[rows]
+    del code
     arrival = np.arange(n_rows)
-    ts = _seconds(s["timestamp"])
-    mid_codes, mids = pd.factorize(s["message_id"], sort=False)
+    ts = _seconds(statuses["timestamp"])[rows]
+    mid_codes, mids = _factorize_rows(statuses["message_id"], rows)
     n_msgs = len(mids)
     # groupkit.dask works group by group and passes the archive-wide map.
     phone_of = getattr(archive, "phone_by_bsuid", None)
     if phone_of is None:
-        phone_of = _phone_by_bsuid(s, membership)
-    pid = s["participant_id"]
-    bsuid_only = (pid.isna() & s["participant_user_id"].notna()).to_numpy()
+        phone_of = _phone_by_bsuid(statuses, rows, membership)
+    pid = pd.Series(statuses["participant_id"].array.take(rows))
+    bsuid_only = (pid.isna().to_numpy()) & statuses["participant_user_id"].notna().to_numpy()[rows]
     if bsuid_only.any():  # only those rows need the BSUID -> phone lookup
-        users = s["participant_user_id"][bsuid_only]
-        pid = pid.copy()
+        users = pd.Series(statuses["participant_user_id"].array.take(rows[bsuid_only]))
         pid[bsuid_only] = users.map(phone_of).astype(STR).fillna(users).to_numpy()
     mem_phone = membership["participant_user_id"].map(phone_of).astype(STR)
     mem_pid = (
         membership["participant_id"].fillna(mem_phone).fillna(membership["participant_user_id"])
     )
-    p_codes_all, pids = pd.factorize(pd.concat([pid, mem_pid], ignore_index=True), sort=False)
-    pid_codes = p_codes_all[:n_rows]
-    mem_codes = p_codes_all[n_rows:]
+    # Codes in order of first appearance over statuses then membership, as one
+    # factorize of both would give, without concatenating a million strings.
+    pid_codes, pid_uniques = pd.factorize(pid)
+    del pid
+    both_codes, pids = pd.factorize(
+        pd.concat([pd.Series(pid_uniques, dtype=STR), mem_pid.astype(STR)], ignore_index=True)
+    )
+    mem_codes = both_codes[len(pid_uniques) :]
     base = len(pids) + 1
     has_pid = pid_codes >= 0
 
     # --- message level: group, sent, failed, first error, tracking data ------------------
-    first_of_msg = pd.Series(np.arange(n_rows)).groupby(mid_codes, sort=True).first()
-    msg_group = s["group_id"].array.take(first_of_msg.reindex(range(n_msgs)).to_numpy())
-    biz = s["biz_opaque_callback_data"].to_numpy()
-    biz_ok = pd.notna(biz)
-    msg_biz = pd.Series(biz[biz_ok]).groupby(mid_codes[biz_ok]).first().reindex(range(n_msgs))
-    is_sent = (status == "sent") & ~has_pid
-    msg_fail = (status == "failed") & ~has_pid
+    first_of_msg = np.unique(mid_codes, return_index=True)[1]  # codes are 0..n_msgs-1
+    msg_group = statuses["group_id"].array.take(rows[first_of_msg])
+    biz_column = statuses["biz_opaque_callback_data"]
+    biz_ok = biz_column.notna().to_numpy()[rows]
+    biz_msgs, biz_first = np.unique(mid_codes[biz_ok], return_index=True)
+    msg_biz_row = np.full(n_msgs, -1, dtype=np.int64)  # row of each message's first data
+    msg_biz_row[biz_msgs] = rows[biz_ok][biz_first]
+    is_sent = (status == SENT) & ~has_pid
+    msg_fail = (status == FAILED) & ~has_pid
     sent_at = _first(mid_codes[is_sent], ts[is_sent]).reindex(range(n_msgs))
     failed_at = _first(mid_codes[msg_fail], ts[msg_fail]).reindex(range(n_msgs))
     first_any = _first(mid_codes, ts).reindex(range(n_msgs))
     duplicates = int(is_sent.sum()) - int(sent_at.notna().sum())
     duplicates += int(msg_fail.sum()) - int(failed_at.notna().sum())
 
-    any_fail = status == "failed"
+    any_fail = status == FAILED
     err = pd.DataFrame(
         {
             "key": np.where(has_pid, mid_codes.astype(np.int64) * base + pid_codes, -1 - mid_codes)[
                 any_fail
             ],
             "ts": ts[any_fail],
-            "code": s["error_code"].array[any_fail].to_numpy(),
-            "title": s["error_title"].array[any_fail].to_numpy(),
+            "code": statuses["error_code"].array.take(rows[any_fail]),
+            "title": statuses["error_title"].array.take(rows[any_fail]),
         }
     )
     err = err.sort_values(["key", "ts"], kind="stable").drop_duplicates("key").set_index("key")
 
     # --- participant level: earliest delivered / read / failed per receipt ---------------
-    part = has_pid & (status != "sent")
+    part = has_pid & (status != SENT)
     pkey = mid_codes[part].astype(np.int64) * base + pid_codes[part]
-    pstatus = status[part]
+    rank = status[part]  # DELIVERED < READ < FAILED, so the code is the rank
     pts = ts[part]
     firsts = {}
-    for name in ("delivered", "read", "failed"):
-        mask = pstatus == name
+    for name, value in (("delivered", DELIVERED), ("read", READ), ("failed", FAILED)):
+        mask = rank == value
         firsts[name] = _first(pkey[mask], pts[mask])
         duplicates += int(mask.sum()) - len(firsts[name])
 
     # Regressions, in arrival order: a status below the furthest already seen for the
     # receipt; a group-level failed counts as seen for every participant of the message.
-    rank = np.select(
-        [pstatus == "delivered", pstatus == "read"], [_RANK["delivered"], _RANK["read"]], 3
-    )
     seen = pd.Series(rank).groupby(pkey, sort=False).cummax()
     seen_before = seen.groupby(pkey, sort=False).shift(1).to_numpy()
     regressed = rank < np.nan_to_num(seen_before, nan=-1)
     fail_arrival = _first(mid_codes[msg_fail], arrival[msg_fail]).reindex(mid_codes[part])
-    regressed |= (rank < _RANK["failed"]) & (arrival[part] > fail_arrival.fillna(n_rows).to_numpy())
+    regressed |= (rank < FAILED) & (arrival[part] > fail_arrival.fillna(n_rows).to_numpy())
     failed_msgs = failed_at.notna().to_numpy()[mid_codes[part]]
-    ignored_after_failed = int(((rank < _RANK["failed"]) & failed_msgs).sum())
+    ignored_after_failed = int(((rank < FAILED) & failed_msgs).sum())
+    del seen, seen_before, fail_arrival, failed_msgs
 
     # Pricing as category codes (-1 = none), named only at the end.
-    pricing_cats = s["pricing_category"].cat.categories
-    pricing = s["pricing_category"].cat.codes.to_numpy()[part]
+    pricing_column = statuses["pricing_category"]
+    pricing_cats = pricing_column.cat.categories
+    pricing = pricing_column.cat.codes.to_numpy()[rows][part]
     priced = pricing >= 0
     receipt_pricing = pd.Series(pricing[priced]).groupby(pkey[priced], sort=False).first()
 
     # --- recipients: members at send time (where known) plus whoever reported ------------
     reported = pd.DataFrame({"key": np.unique(pkey)})
+    del pkey, pts, rank, pricing, priced
     reported["m"] = reported["key"] // base
     reported["p"] = reported["key"] % base
     reported["reported"] = True
     ref_time = sent_at.fillna(failed_at).fillna(first_any).to_numpy()
     members = _members_at_send(membership, mem_codes, msg_group, ref_time)
     pairs = reported[["m", "p", "reported"]].merge(members, on=["m", "p"], how="outer")
+    del reported
     pairs["reported"] = pairs["reported"].fillna(False).astype("bool")
     known_msgs = np.zeros(n_msgs, dtype=bool)
     known_msgs[members["m"].to_numpy(dtype=np.int64)] = True
@@ -385,8 +443,17 @@ def deliveries(archive: Any) -> pd.DataFrame:
         [pairs["member_at_send"], pd.Series(pd.array([pd.NA] * len(lonely), dtype=BOOL))],
         ignore_index=True,
     )
+    del pairs, member, known, members
 
     # --- assemble ---------------------------------------------------------------------
+    # Sorted by group, message, participant (missing last) on integer ranks, and the
+    # string columns taken from their uniques, so no million-row object arrays are made.
+    group_codes, groups = pd.factorize(pd.Series(msg_group), sort=True)
+    mid_rank = _ranks(mids)
+    pid_rank = np.append(_ranks(pids), len(pids))  # p == -1 (no participant) sorts last
+    order = np.lexsort((pid_rank[p], mid_rank[m], group_codes[m]))
+    m, p = m[order], p[order]
+    member_at_send = member_at_send.array.take(order)
     key = np.where(p >= 0, m * base + p, -1)
     msg_failed_at = failed_at.to_numpy()[m]
     p_failed_at = firsts["failed"].reindex(key).to_numpy()
@@ -401,47 +468,38 @@ def deliveries(archive: Any) -> pd.DataFrame:
     sent = sent_at.to_numpy()[m]
     state = np.select(
         [is_failed, ~np.isnan(read_at), ~np.isnan(delivered_at), p < 0],
-        ["failed", "read", "delivered", "sent"],
-        "pending",
+        [STATES.index(name) for name in ("failed", "read", "delivered", "sent")],
+        STATES.index("pending"),
     )
     err_key = np.where(~np.isnan(msg_failed_at), -1 - m, key)
-    # Sorted by group, message, participant (missing last) on integer ranks, and the
-    # string columns taken from their uniques, so no million-row object arrays are made.
-    group_codes, groups = pd.factorize(pd.Series(msg_group), sort=True)
-    mid_rank = _ranks(mids)
-    pid_rank = np.append(_ranks(pids), len(pids))  # p == -1 (no participant) sorts last
-    order = np.lexsort((pid_rank[p], mid_rank[m], group_codes[m]))
-    m, p, key, err_key = m[order], p[order], key[order], err_key[order]
-    member_at_send = member_at_send.iloc[order]
-    msg_failed_at, failed, is_failed = msg_failed_at[order], failed[order], is_failed[order]
-    delivered_at, read_at, implied = delivered_at[order], read_at[order], implied[order]
-    sent, state = sent[order], state[order]
-    participant = pd.array(pids, dtype=STR).take(p, allow_fill=True)
-    frame = pd.DataFrame(
-        {
-            "group_id": pd.array(groups, dtype=STR).take(group_codes[m]),
-            "message_id": pd.array(mids, dtype=STR).take(m),
-            "participant_id": participant,
-            "sent_at": _timestamps(sent),
-            "delivered_at": _timestamps(delivered_at),
-            "read_at": _timestamps(read_at),
-            "failed_at": _timestamps(failed),
-            "state": state,
-            "delivery_latency": _durations(delivered_at - sent),
-            "read_latency": _durations(read_at - sent),
-            "read_after_delivery": _durations(read_at - delivered_at),
-            "delivered_implied": implied,
-            "member_at_send": member_at_send.to_numpy(),
-            "error_code": err["code"].reindex(err_key).to_numpy(),
-            "error_title": err["title"].reindex(err_key).to_numpy(),
-            "pricing_category": pd.Categorical.from_codes(
-                np.where(is_failed, -1, receipt_pricing.reindex(key).fillna(-1).to_numpy("int64")),
-                categories=pricing_cats,
-            ).remove_unused_categories(),
-            "biz_opaque_callback_data": msg_biz.to_numpy()[m],
-        }
+    pricing_codes = np.where(
+        is_failed, -1, receipt_pricing.reindex(key).fillna(-1).to_numpy("int64")
     )
-    out = _typed(frame)
+    del firsts, key, p_failed_at, msg_failed_at
+    used_pricing = pd.Categorical.from_codes(
+        pricing_codes, categories=pricing_cats
+    ).remove_unused_categories()
+    columns = {
+        "group_id": pd.array(groups, dtype=STR).take(group_codes[m]),
+        "message_id": pd.array(mids, dtype=STR).take(m),
+        "participant_id": pd.array(pids, dtype=STR).take(p, allow_fill=True),
+        "sent_at": _timestamps(sent),
+        "delivered_at": _timestamps(delivered_at),
+        "read_at": _timestamps(read_at),
+        "failed_at": _timestamps(failed),
+        "state": pd.Categorical.from_codes(state, categories=list(STATES)),
+        "delivery_latency": _durations(delivered_at - sent),
+        "read_latency": _durations(read_at - sent),
+        "read_after_delivery": _durations(read_at - delivered_at),
+        "delivered_implied": implied,
+        "member_at_send": member_at_send,
+        "error_code": err["code"].reindex(err_key).array.astype(INT),
+        "error_title": err["title"].reindex(err_key).array.astype(STR),
+        # Categories in sorted order, as from plain values.
+        "pricing_category": used_pricing.set_categories(sorted(used_pricing.categories)),
+        "biz_opaque_callback_data": biz_column.array.take(msg_biz_row[m], allow_fill=True),
+    }
+    out = _typed(pd.DataFrame({name: columns.pop(name) for name in DELIVERIES}))
     out.attrs.update(
         _counters(
             duplicates_ignored=duplicates,
