@@ -16,9 +16,7 @@ import html
 import io
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -33,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from groupkit import _sources, schema
+from groupkit import _handover, _sources, schema
 from groupkit._build import block_tables, drop_error_redeliveries, drop_redeliveries, to_frame
 from groupkit._walk import Sink, excerpt, walk_record
 from groupkit.exceptions import ArchiveError
@@ -336,8 +334,8 @@ class _Part:
     records: int
     layout: _Layout | None = None
     sends: int = 0
-    # Frame -> its Arrow files in shared memory (one per column), while tables travel that way.
-    spilled: dict[str, list[str]] = field(default_factory=dict)
+    # Where its tables wait in shared memory, while they travel that way.
+    spilled: _handover.Spilled | None = None
 
 
 def _check_on_error(on_error: str) -> None:
@@ -581,66 +579,25 @@ def _cached_archive(frames, report, on_error, started, skipped) -> Archive:
     return Archive(report=report, **frames)
 
 
-@contextlib.contextmanager
-def _spill_dir() -> Iterator[str | None]:
-    """A scratch folder in shared memory (``/dev/shm``) for workers' tables, or None."""
-    base = "/dev/shm"
-    if not (os.path.isdir(base) and os.access(base, os.W_OK)):
-        yield None
-        return
-    where = tempfile.mkdtemp(prefix="groupkit-", dir=base)
-    try:
-        yield where
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
+_spill_dir = _handover.scratch_dir
 
 
 def _spilled(spill: str, fn, *args) -> _Part:
-    """Run ``fn`` in a worker and hand its tables back as Arrow files in shared memory.
-
-    Pickling tables through the pool's pipe copies every byte several times (about
-    1.5 s on the 1M-line benchmark); the main process maps these files instead,
-    without a copy. One file per column: the frames keep text and time columns as
-    views of these maps, so a column nobody keeps (or one the caller drops later)
-    must be a file of its own to be freed. Where shared memory is full, tables go
-    the usual way.
-    """
+    """Run ``fn`` in a worker and hand its tables back through shared memory
+    (:mod:`groupkit._handover`); what cannot go that way takes the pipe."""
     part = fn(*args)
-    if not part.tables:
-        return part
-    written: dict[str, list[str]] = {}
-    try:
-        for frame, table in part.tables.items():
-            if not table.num_rows:
-                continue
-            paths = written[frame] = []
-            for i, column in enumerate(table.columns):
-                path = os.path.join(spill, f"{part.fidx}-{part.seq}-{frame}-{i}.arrow")
-                paths.append(path)
-                one = pa.table([column], schema=pa.schema([table.schema.field(i)]))
-                with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, one.schema) as out:
-                    out.write_table(one)
-    except OSError:
-        for path in (p for paths in written.values() for p in paths):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        return part
-    part.tables = {}
-    part.spilled = written
+    if part.tables:
+        stem = f"{os.getpid()}-{part.fidx}-{part.seq}"
+        part.spilled = _handover.spill(part.tables, spill, stem)
+        if part.spilled is not None:
+            part.tables = {k: t for k, t in part.tables.items() if k not in part.spilled.tables}
     return part
 
 
 def _unspill(part: _Part) -> _Part:
-    for frame, paths in part.spilled.items():
-        columns = []
-        for path in paths:
-            # The mapping outlives the name: unlink now, the pages go with the column.
-            columns.append(pa.ipc.open_file(pa.memory_map(path)).read_all())
-            os.unlink(path)
-        part.tables[frame] = pa.table(
-            [c.column(0) for c in columns], schema=pa.schema([c.schema.field(0) for c in columns])
-        )
-    part.spilled = {}
+    if part.spilled is not None:
+        part.tables.update(_handover.unspill(part.spilled))
+        part.spilled = None
     return part
 
 

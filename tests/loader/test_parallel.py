@@ -89,7 +89,7 @@ def test_tables_come_back_through_shared_memory_or_the_pipe(one_file, small_bloc
             yield where
 
     def watched_unspill(part):
-        mapped.append(len(part.spilled))
+        mapped.append(0 if part.spilled is None else len(part.spilled.tables))
         return real_unspill(part)
 
     monkeypatch.setattr(archive, "_spill_dir", watched_dir)
