@@ -125,6 +125,38 @@ def test_streamed_gzip(one_file, small_blocks, tmp_path, monkeypatch):
         assert (got["source"].str.rsplit(":", n=1).str[1] == line).all()
 
 
+def test_streamed_multi_member_gzip_without_shared_memory(
+    one_file, small_blocks, tmp_path, monkeypatch
+):
+    # Two gzip members (as `cat a.gz b.gz` makes), and no /dev/shm: blocks are spooled
+    # to an ordinary temporary folder, which is gone afterwards.
+    data = one_file.read_bytes()
+    half = data.index(b"\n", len(data) // 2) + 1
+    gz = tmp_path / "two.ndjson.gz"
+    gz.write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))
+    spools = []
+    real_spool = archive._parallel_gzip
+
+    def no_shm():
+        return contextlib.nullcontext(None)
+
+    def watched_spool(*args):
+        spools.append(args[-1])
+        yield from real_spool(*args)
+
+    monkeypatch.setattr(archive, "_spill_dir", no_shm)
+    monkeypatch.setattr(archive, "_parallel_gzip", watched_spool)
+    streamed = _in_blocks(gz, monkeypatch)
+    plain = groupkit.read_webhooks(one_file, workers=1)
+    for name, frame in plain.frames().items():
+        got = streamed.frames()[name]
+        pd.testing.assert_frame_equal(
+            frame.drop(columns="source"), got.drop(columns="source"), check_like=False
+        )
+    assert [r.line for r in streamed.report.rejects] == [r.line for r in plain.report.rejects]
+    assert spools and not spools[0].startswith("/dev/shm") and not os.path.exists(spools[0])
+
+
 def test_truncated_streamed_gzip(one_file, small_blocks, tmp_path):
     data = gzip.compress(one_file.read_bytes())
     gz = tmp_path / "cut.ndjson.gz"
