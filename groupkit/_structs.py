@@ -156,7 +156,6 @@ class Contact(_S):
 
 class Metadata(_S):
     phone_number_id: str | None = None
-    display_phone_number: str | None = None
 
 
 class Participant(_S):
@@ -221,7 +220,6 @@ class Record(_S):
     """A webhook POST, or an archive envelope around one (``body``/``payload``)."""
 
     kind: str | None = None
-    object: str | None = None
     entry: list[Entry] | None = None
     body: Raw = Raw(b"")
     payload: Raw = Raw(b"")
@@ -239,14 +237,12 @@ class FastEntry(_S):
 
 
 class FastHook(_S):
-    object: str | None = None
     entry: list[FastEntry] | None = None
 
 
 class FastRecord(_S):
     """One-pass decoding of the common case; anything unusual takes :class:`Record`."""
 
-    object: str | None = None
     entry: list[FastEntry] | None = None
     body: FastHook | str | None = None
     payload: FastHook | str | None = None
