@@ -130,7 +130,17 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             hit = _member(table["_file"], table["_loc"], files, locs)
             tables[frame] = table.filter(pc.invert(hit))
         rejects = [(f, loc, reason, "") for (f, loc), reason in bad_records.items()]
-    return tables, rejects
+    return {frame: _encode_categories(frame, table) for frame, table in tables.items()}, rejects
+
+
+def _encode_categories(frame: str, table: pa.Table) -> pa.Table:
+    """Low-cardinality columns dictionary-encoded here, a block at a time: workers then
+    hand back small integer codes instead of the same few strings over and over."""
+    dtypes = schema.dtypes(frame)
+    for i, name in enumerate(table.column_names):
+        if dtypes.get(name) == schema.CAT and not pa.types.is_dictionary(table.schema[i].type):
+            table = table.set_column(i, name, pc.dictionary_encode(table[name]))
+    return table
 
 
 def _as_int(value) -> int:
@@ -164,7 +174,7 @@ def to_frame(frame: str, table: pa.Table, sources: pa.Array) -> pd.DataFrame:
             col = col.cast(pa.timestamp("s", tz="UTC"))
         elif dtype == schema.TS_MS:
             col = col.cast(pa.timestamp("ms", tz="UTC"))
-        elif dtype == schema.CAT:
+        elif dtype == schema.CAT and not pa.types.is_dictionary(col.type):
             col = pc.dictionary_encode(col)
         arrays[name] = col
     return pa.table(arrays).to_pandas(types_mapper=_mapper, split_blocks=True)

@@ -40,6 +40,7 @@ class Chunk:
     null_count: int
     offset: int
     buffers: list[Where]
+    dictionary: Chunk | None = None  # the values of a dictionary-encoded chunk
 
 
 @dataclass
@@ -51,10 +52,16 @@ class Spilled:
     tables: dict[str, tuple[pa.Schema, list[list[Chunk]]]] = field(default_factory=dict)
 
 
+def _flat_type(t: pa.DataType) -> bool:
+    nested = pa.types.is_nested(t) or pa.types.is_dictionary(t)
+    return not (nested or isinstance(t, pa.ExtensionType))
+
+
 def _flat(table: pa.Table) -> bool:
-    """Every column is a flat type (no children, no dictionary): from_buffers rebuilds it."""
+    """Every column is flat (no children), or dictionary-encoded flat values: from_buffers
+    rebuilds it."""
     return all(
-        not (pa.types.is_nested(t) or pa.types.is_dictionary(t) or isinstance(t, pa.ExtensionType))
+        _flat_type(t.value_type) if pa.types.is_dictionary(t) else _flat_type(t)
         for t in table.schema.types
     )
 
@@ -102,19 +109,20 @@ def spill(tables: dict[str, pa.Table], where: str, stem: str) -> Spilled | None:
         columns = []
         for column in table.columns:
             chunks = column.chunks
-            nbytes = sum(b.size for c in chunks for b in c.buffers() if b is not None)
+            nbytes = sum(_nbytes(c) for c in chunks)
             if nbytes >= OWN_FILE_BYTES:
                 contents.append([])
                 sizes.append(0)
                 file_no = len(contents) - 1
             else:
                 file_no = 0
-            columns.append(
-                [
-                    Chunk(len(c), c.null_count, c.offset, [place(file_no, b) for b in c.buffers()])
-                    for c in chunks
-                ]
-            )
+
+            def describe(c: pa.Array, file_no: int = file_no) -> Chunk:
+                dictionary = describe(c.dictionary) if pa.types.is_dictionary(c.type) else None
+                buffers = [place(file_no, b) for b in _own_buffers(c)]
+                return Chunk(len(c), c.null_count, c.offset, buffers, dictionary)
+
+            columns.append([describe(c) for c in chunks])
         out.tables[frame] = (table.schema, columns)
     if not out.tables:
         return None
@@ -137,6 +145,18 @@ def spill(tables: dict[str, pa.Table], where: str, stem: str) -> Spilled | None:
                 os.unlink(path)
         return None
     return out
+
+
+def _own_buffers(array: pa.Array) -> list[pa.Buffer | None]:
+    """The array's buffers; for a dictionary array those of its indices only."""
+    if pa.types.is_dictionary(array.type):
+        return array.indices.buffers()
+    return array.buffers()
+
+
+def _nbytes(array: pa.Array) -> int:
+    size = sum(b.size for b in _own_buffers(array) if b is not None)
+    return size + (_nbytes(array.dictionary) if pa.types.is_dictionary(array.type) else 0)
 
 
 def _mapped(path: str) -> pa.Buffer | None:
@@ -166,18 +186,19 @@ def unspill(spilled: Spilled) -> dict[str, pa.Table]:
         file_no, start, size = where
         return empty if not size else maps[file_no].slice(start, size)
 
+    def array(type_: pa.DataType, c: Chunk) -> pa.Array:
+        buffers = [buffer(w) for w in c.buffers]
+        if c.dictionary is None:
+            return pa.Array.from_buffers(type_, c.length, buffers, c.null_count, c.offset)
+        values = array(type_.value_type, c.dictionary)
+        return pa.DictionaryArray.from_buffers(
+            type_, c.length, buffers, values, c.null_count, c.offset
+        )
+
     tables = {}
     for frame, (schema, columns) in spilled.tables.items():
         arrays = [
-            pa.chunked_array(
-                [
-                    pa.Array.from_buffers(
-                        f.type, c.length, [buffer(w) for w in c.buffers], c.null_count, c.offset
-                    )
-                    for c in chunks
-                ],
-                f.type,
-            )
+            pa.chunked_array([array(f.type, c) for c in chunks], f.type)
             for f, chunks in zip(schema, columns, strict=True)
         ]
         tables[frame] = pa.table(arrays, schema=schema)

@@ -242,6 +242,7 @@ class CacheStore:
             entry = self.root / "files" / key
             try:
                 manifest, tables = self._read_entry(entry)
+                tables = {name: _as_parsed(table) for name, table in tables.items()}
                 out[fidx] = _part_from_entry(fidx, manifest, tables)
             except FileNotFoundError:
                 continue
@@ -406,6 +407,20 @@ def _raw_columns(frame: str) -> list[str]:
     from groupkit._walk import RAW_COLUMNS
 
     return list(RAW_COLUMNS[frame])
+
+
+def _as_parsed(table: pa.Table) -> pa.Table:
+    """A table read back from Parquet, with the types the parser gives: Parquet returns
+    dictionary-encoded text as ``string`` values where the parser has ``large_string``,
+    and parts are concatenated with freshly parsed ones."""
+    fields = [
+        f.with_type(pa.dictionary(f.type.index_type, pa.large_string()))
+        if pa.types.is_dictionary(f.type) and pa.types.is_string(f.type.value_type)
+        else f
+        for f in table.schema
+    ]
+    schema = pa.schema(fields, metadata=table.schema.metadata)
+    return table if schema.equals(table.schema) else table.cast(schema)
 
 
 def merge_parts(parts: Iterable[_Part]) -> list[_Part]:

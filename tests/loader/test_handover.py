@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from groupkit import _handover
@@ -28,6 +29,12 @@ def _tables() -> dict[str, pa.Table]:
                 "n": numbers,
                 "flag": flags,
                 "none": pa.nulls(2000, pa.large_string()),
+                "category": pa.chunked_array(
+                    [  # a dictionary per chunk, one of them sliced
+                        pc.dictionary_encode(text.slice(5, 1000)),
+                        pc.dictionary_encode(text).slice(2, 1000),
+                    ]
+                ),
             }
         ),
         "small": pa.table({"x": pa.array([1, 2, 3]), "bits": pa.array([True, False, None])}),
