@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -69,9 +71,6 @@ def _flat(table: pa.Table) -> bool:
 @contextlib.contextmanager
 def scratch_dir() -> Iterator[str | None]:
     """A scratch folder in shared memory (``/dev/shm``), or None where there is none."""
-    import shutil
-    import tempfile
-
     base = "/dev/shm"
     if not (os.path.isdir(base) and os.access(base, os.W_OK)):
         yield None
@@ -103,26 +102,22 @@ def spill(tables: dict[str, pa.Table], where: str, stem: str) -> Spilled | None:
         sizes[file_no] = start + -(-buf.size // _ALIGN) * _ALIGN
         return (file_no, start, buf.size)
 
+    def describe(c: pa.Array, file_no: int) -> Chunk:
+        values = describe(c.dictionary, file_no) if pa.types.is_dictionary(c.type) else None
+        buffers = [place(file_no, b) for b in _own_buffers(c)]
+        return Chunk(len(c), c.null_count, c.offset, buffers, values)
+
     for frame, table in tables.items():
         if not table.num_rows or not _flat(table):
             continue
         columns = []
         for column in table.columns:
-            chunks = column.chunks
-            nbytes = sum(_nbytes(c) for c in chunks)
-            if nbytes >= OWN_FILE_BYTES:
+            file_no = 0
+            if sum(_nbytes(c) for c in column.chunks) >= OWN_FILE_BYTES:
                 contents.append([])
                 sizes.append(0)
                 file_no = len(contents) - 1
-            else:
-                file_no = 0
-
-            def describe(c: pa.Array, file_no: int = file_no) -> Chunk:
-                dictionary = describe(c.dictionary) if pa.types.is_dictionary(c.type) else None
-                buffers = [place(file_no, b) for b in _own_buffers(c)]
-                return Chunk(len(c), c.null_count, c.offset, buffers, dictionary)
-
-            columns.append([describe(c) for c in chunks])
+            columns.append([describe(c, file_no) for c in column.chunks])
         out.tables[frame] = (table.schema, columns)
     if not out.tables:
         return None

@@ -650,8 +650,7 @@ def _first_lines(path: str, ranges: list[tuple[int, int]]) -> Iterator[tuple[tup
             yield (start, end), line
             fh.seek(start)
             got = fh.readinto(memoryview(buf)[: end - start])
-            # numpy counts newlines about 3x faster than bytes.count.
-            line += int(np.count_nonzero(buf[:got] == 10))
+            line += _newlines(buf[:got])
 
 
 def _is_gzip(path: str) -> bool:
@@ -705,8 +704,8 @@ def _spool_dir(spill: str | None) -> contextlib.AbstractContextManager[str]:
     return tempfile.TemporaryDirectory(prefix="groupkit-")
 
 
-def _newlines(data: memoryview) -> int:
-    # numpy counts newlines about 3x faster than bytes.count.
+def _newlines(data) -> int:
+    """Newlines in a bytes-like object (numpy counts them ~3x faster than bytes.count)."""
     return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))
 
 
@@ -739,8 +738,9 @@ def _parallel_gzip(submit, fidx, f, pending, drain, limit, spool: str) -> Iterat
             # Once the block is full, it ends at the last newline of this piece.
             view = memoryview(out)
             cut = out.rfind(b"\n") + 1 if size + len(out) >= _sources.BLOCK_BYTES else 0
-            block.write(view[:cut] if cut else view)
-            lines += _newlines(view[:cut] if cut else view)
+            head = view[:cut] if cut else view
+            block.write(head)
+            lines += _newlines(head)
             size += len(out)
             if cut:
                 block.close()
