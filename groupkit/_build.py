@@ -115,6 +115,8 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             else:
                 arrays[name] = pa.array(values, type=_ARROW[dtypes[name]])
         tables[frame] = pa.table(arrays)
+    if sink.lane:
+        tables["statuses"] = _with_lane(tables["statuses"], sink.lane)
     # Errors of statuses are added after the walk: put every error back in reading
     # order (a stable sort), so the frame does not depend on how the file was cut.
     errors = tables["errors"]
@@ -131,6 +133,23 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             tables[frame] = table.filter(pc.invert(hit))
         rejects = [(f, loc, reason, "") for (f, loc), reason in bad_records.items()]
     return {frame: _encode_categories(frame, table) for frame, table in tables.items()}, rejects
+
+
+def _with_lane(walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
+    """The walker's statuses and the Arrow lane's, merged back into reading order."""
+    dtypes = schema.dtypes("statuses")
+    types = {name: _ARROW.get(dtypes.get(name), pa.int64()) for name in walked.column_names}
+    parts = [pa.table({k: v.cast(types[k]) for k, v in cols.items()}) for cols in lane]
+    if walked.num_rows:
+        parts.append(walked)
+    if len(parts) == 1:
+        return parts[0]
+    table = pa.concat_tables(parts)
+    # Each part is in reading order: a stable sort on the line interleaves them.
+    order = np.lexsort((table["_loc"].to_numpy(), table["_file"].to_numpy()))
+    if (np.diff(order) > 0).all():
+        return table
+    return table.take(order)
 
 
 def _encode_categories(frame: str, table: pa.Table) -> pa.Table:

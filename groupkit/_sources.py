@@ -16,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from groupkit import _lane
 from groupkit import _structs as S
 from groupkit._walk import Sink, excerpt, reason_of, walk_block, walk_record
 
@@ -143,8 +144,14 @@ def is_line_mode(data: bytes) -> bool:
 
 
 def walk_lines(data: bytes | memoryview, fidx: int, sink: Sink, first_line: int = 1) -> int:
-    """Walk every non-blank line of an NDJSON block; returns the number of lines."""
-    return walk_block(bytes(data), fidx, sink, first_line)
+    """Walk every non-blank line of an NDJSON block; returns the number of lines.
+
+    The Arrow lane (:mod:`groupkit._lane`) takes the block if it can, else the
+    msgspec walker reads it line by line.
+    """
+    data = bytes(data)
+    count = _lane.walk_lines(data, fidx, sink, first_line)
+    return walk_block(data, fidx, sink, first_line) if count is None else count
 
 
 def walk_document(data: bytes, fidx: int, sink: Sink) -> list[str] | None:

@@ -63,6 +63,8 @@ class Sink:
     status_objs: list = field(default_factory=list)
     status_ctx: list = field(default_factory=list)
     status_counts: list = field(default_factory=list)
+    # Statuses read by the Arrow lane (groupkit._lane), as statuses-frame columns.
+    lane: list = field(default_factory=list)
 
 
 def reason_of(exc: Exception) -> str:

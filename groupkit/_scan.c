@@ -1,0 +1,769 @@
+/*
+ * groupkit._scan: the status lane of the NDJSON loader, in C.
+ *
+ * Nineteen lines in twenty of a group archive are the same POST: one entry, one
+ * "messages" change, a few status objects and nothing else.  statuses() reads
+ * such lines straight from the bytes into the statuses frame's columns, with no
+ * Python object per field, and hands every other line back to Python, where the
+ * msgspec walker reads it (and says precisely what is wrong with a bad one).
+ *
+ * The lane is deliberately narrow so that it never reads a line differently from
+ * the walker.  It takes a line only if the whole line is strict JSON of the
+ * common shape, with every string plain printable ASCII (no escapes), no numbers
+ * anywhere, no duplicate key among those it reads, and statuses that each have
+ * an "id", no error objects and a timestamp of 1-18 digits (or none).  Any doubt
+ * at all, and the line goes to the walker: a test compares the two on every
+ * archive the suite reads and on mutated lines.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ROUTE 1 /* not for the lane: the walker reads this line */
+
+typedef struct {
+    const char *p; /* NULL: null or absent */
+    Py_ssize_t n;
+} Str;
+
+typedef struct {
+    char *d;
+    Py_ssize_t len, cap;
+} Buf;
+
+static int buf_put(Buf *b, const void *src, Py_ssize_t n)
+{
+    if (b->len + n > b->cap) {
+        Py_ssize_t cap = b->cap ? b->cap : 1 << 14;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *d = PyMem_Realloc(b->d, (size_t)cap);
+        if (d == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->d = d;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->d + b->len, src, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+/* Columns of the statuses frame that the lane fills with text. */
+enum {
+    C_ID, C_STATUS, C_RID, C_RTYPE, C_GID, C_RPID, C_PRID, C_RPUID, C_RPPUID, C_BIZ,
+    C_CONV_ID, C_CONV_CAT, C_PCAT, C_PTYPE, C_PMODEL, C_WABA, C_PN, N_TEXT
+};
+/* Fields read from the status object itself, in the order of the enum above. */
+#define NAME(w) {w, sizeof(w) - 1}
+static const struct {
+    const char *name;
+    Py_ssize_t n;
+} STATUS_KEYS[] = {
+    NAME("id"), NAME("status"), NAME("recipient_id"), NAME("recipient_type"), NAME("group_id"),
+    NAME("recipient_participant_id"), NAME("participant_recipient_id"),
+    NAME("recipient_participant_user_id"), NAME("recipient_participant_parent_user_id"),
+    NAME("biz_opaque_callback_data"),
+};
+#define N_OWN 10
+
+typedef struct {
+    Str own[N_OWN];
+    Str conv_id, conv_cat;
+    Str sib[3], nest[3]; /* category, type, pricing_model */
+    int sib_billable, nest_billable; /* -1 null, 0 false, 1 true */
+    int has_sib;
+    int64_t ts;
+    int has_ts;
+} Status;
+
+typedef struct {
+    Buf valid, offsets, data;
+} TextCol;
+
+typedef struct {
+    TextCol text[N_TEXT];
+    Buf ts_valid, ts, bill_valid, bill, loc;
+    Py_ssize_t rows;
+    Status *st; /* the statuses of the line being read */
+    Py_ssize_t nst, capst;
+} Out;
+
+typedef struct {
+    const char *p, *e;
+} P;
+
+static inline void ws(P *x)
+{
+    while (x->p < x->e && (*x->p == ' ' || *x->p == '\t' || *x->p == '\r'))
+        x->p++;
+}
+
+static inline int at(P *x, char c) { return x->p < x->e && *x->p == c; }
+
+/* A string of printable ASCII without escapes; anything else goes to the walker. */
+static int str(P *x, Str *out)
+{
+    if (!at(x, '"'))
+        return ROUTE;
+    const char *s = ++x->p;
+    while (x->p < x->e) {
+        unsigned char c = (unsigned char)*x->p;
+        if (c == '"') {
+            out->p = s;
+            out->n = x->p - s;
+            x->p++;
+            return 0;
+        }
+        if (c == '\\' || c < 0x20 || c >= 0x80)
+            return ROUTE;
+        x->p++;
+    }
+    return ROUTE;
+}
+
+static int lit(P *x, const char *w, Py_ssize_t n)
+{
+    if (x->e - x->p >= n && memcmp(x->p, w, (size_t)n) == 0) {
+        x->p += n;
+        return 0;
+    }
+    return ROUTE;
+}
+
+static int str_or_null(P *x, Str *out)
+{
+    if (at(x, 'n')) {
+        out->p = NULL;
+        out->n = 0;
+        return lit(x, "null", 4);
+    }
+    return str(x, out);
+}
+
+/* Object members one at a time: 1 with x at the value of *key, 0 at the end of
+ * the object, BAD where it is not an object. */
+#define BAD 2
+static int member(P *x, int *first, Str *key)
+{
+    ws(x);
+    if (*first) {
+        if (!at(x, '{'))
+            return BAD;
+        x->p++;
+        ws(x);
+        *first = 0;
+        if (at(x, '}')) {
+            x->p++;
+            return 0;
+        }
+    }
+    else {
+        if (at(x, '}')) {
+            x->p++;
+            return 0;
+        }
+        if (!at(x, ','))
+            return BAD;
+        x->p++;
+        ws(x);
+    }
+    if (str(x, key))
+        return BAD;
+    ws(x);
+    if (!at(x, ':'))
+        return BAD;
+    x->p++;
+    ws(x);
+    return 1;
+}
+
+#define KEY(k, w) ((k).n == (Py_ssize_t)sizeof(w) - 1 && memcmp((k).p, w, sizeof(w) - 1) == 0)
+/* Mark key number b as seen in this object; a duplicate goes to the walker. */
+#define ONCE(b)              \
+    do {                     \
+        if (seen & (1u << (b))) \
+            return ROUTE;    \
+        seen |= 1u << (b);   \
+    } while (0)
+#define MEMBERS(x, k, r) for (int first_ = 1; ((r) = member((x), &first_, &(k))) == 1;)
+#define END(r) return (r) ? ROUTE : 0
+
+/* Any value but a number, checked strictly and thrown away. */
+static int skip(P *x, int depth)
+{
+    Str s;
+    int r;
+    if (depth > 64 || x->p >= x->e)
+        return ROUTE;
+    switch (*x->p) {
+    case '"':
+        return str(x, &s);
+    case 't':
+        return lit(x, "true", 4);
+    case 'f':
+        return lit(x, "false", 5);
+    case 'n':
+        return lit(x, "null", 4);
+    case '{':
+        MEMBERS(x, s, r)
+        {
+            if (skip(x, depth + 1))
+                return ROUTE;
+        }
+        END(r);
+    case '[':
+        x->p++;
+        ws(x);
+        if (at(x, ']')) {
+            x->p++;
+            return 0;
+        }
+        for (;;) {
+            if (skip(x, depth + 1))
+                return ROUTE;
+            ws(x);
+            if (at(x, ']')) {
+                x->p++;
+                return 0;
+            }
+            if (!at(x, ','))
+                return ROUTE;
+            x->p++;
+            ws(x);
+        }
+    default:
+        return ROUTE; /* numbers, and anything that is not JSON */
+    }
+}
+
+/* null, or an empty list. */
+static int nothing(P *x)
+{
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    if (!at(x, '['))
+        return ROUTE;
+    x->p++;
+    ws(x);
+    if (!at(x, ']'))
+        return ROUTE;
+    x->p++;
+    return 0;
+}
+
+static int pricing(P *x, Str f[3], int *billable, int *present)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    f[0].p = f[1].p = f[2].p = NULL;
+    *billable = -1;
+    *present = 0;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    *present = 1;
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "billable")) {
+            ONCE(0);
+            if (lit(x, "true", 4) == 0)
+                *billable = 1;
+            else if (lit(x, "false", 5) == 0)
+                *billable = 0;
+            else if (lit(x, "null", 4) != 0)
+                return ROUTE;
+        }
+        else if (KEY(k, "category")) {
+            ONCE(1);
+            if (str_or_null(x, &f[0]))
+                return ROUTE;
+        }
+        else if (KEY(k, "type")) {
+            ONCE(2);
+            if (str_or_null(x, &f[1]))
+                return ROUTE;
+        }
+        else if (KEY(k, "pricing_model")) {
+            ONCE(3);
+            if (str_or_null(x, &f[2]))
+                return ROUTE;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    END(r);
+}
+
+static int origin(P *x, Str *type)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    type->p = NULL;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "type")) {
+            ONCE(0);
+            if (str_or_null(x, type))
+                return ROUTE;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    END(r);
+}
+
+static int conversation(P *x, Status *st)
+{
+    Str k;
+    int r, present;
+    unsigned seen = 0;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "id")) {
+            ONCE(0);
+            if (str_or_null(x, &st->conv_id))
+                return ROUTE;
+        }
+        else if (KEY(k, "origin")) {
+            ONCE(1);
+            if (origin(x, &st->conv_cat))
+                return ROUTE;
+        }
+        else if (KEY(k, "pricing")) {
+            ONCE(2);
+            if (pricing(x, st->nest, &st->nest_billable, &present))
+                return ROUTE;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    END(r);
+}
+
+static int timestamp(P *x, Status *st)
+{
+    Str s;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    if (str(x, &s) || s.n < 1 || s.n > 18)
+        return ROUTE;
+    int64_t v = 0;
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return ROUTE;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    st->ts = v;
+    st->has_ts = 1;
+    return 0;
+}
+
+static int status(P *x, Status *st)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    memset(st, 0, sizeof *st);
+    st->sib_billable = st->nest_billable = -1;
+    MEMBERS(x, k, r)
+    {
+        int i;
+        for (i = 0; i < N_OWN; i++)
+            if (k.n == STATUS_KEYS[i].n && memcmp(k.p, STATUS_KEYS[i].name, (size_t)k.n) == 0)
+                break;
+        if (i < N_OWN) {
+            ONCE(i);
+            if (str_or_null(x, &st->own[i]))
+                return ROUTE;
+        }
+        else if (KEY(k, "timestamp")) {
+            ONCE(N_OWN);
+            if (timestamp(x, st))
+                return ROUTE;
+        }
+        else if (KEY(k, "conversation")) {
+            ONCE(N_OWN + 1);
+            if (conversation(x, st))
+                return ROUTE;
+        }
+        else if (KEY(k, "pricing")) {
+            ONCE(N_OWN + 2);
+            if (pricing(x, st->sib, &st->sib_billable, &st->has_sib))
+                return ROUTE;
+        }
+        else if (KEY(k, "errors")) {
+            ONCE(N_OWN + 3);
+            if (nothing(x))
+                return ROUTE;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    if (r || st->own[C_ID].p == NULL)
+        return ROUTE; /* a status without an id is a reject: the walker says so */
+    return 0;
+}
+
+static int statuses(P *x, Out *o)
+{
+    if (!at(x, '['))
+        return ROUTE;
+    x->p++;
+    for (;;) {
+        ws(x);
+        if (o->nst == o->capst) {
+            Py_ssize_t cap = o->capst ? o->capst * 2 : 16;
+            Status *st = PyMem_Realloc(o->st, (size_t)cap * sizeof(Status));
+            if (st == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            o->st = st;
+            o->capst = cap;
+        }
+        int r = status(x, &o->st[o->nst]);
+        if (r)
+            return r;
+        o->nst++;
+        ws(x);
+        if (at(x, ']')) {
+            x->p++;
+            return 0;
+        }
+        if (!at(x, ','))
+            return ROUTE;
+        x->p++;
+    }
+}
+
+static int metadata(P *x, Str *pn)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "phone_number_id")) {
+            ONCE(0);
+            if (str_or_null(x, pn))
+                return ROUTE;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    END(r);
+}
+
+static int value(P *x, Out *o, Str *pn)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "metadata")) {
+            ONCE(0);
+            if (metadata(x, pn))
+                return ROUTE;
+        }
+        else if (KEY(k, "statuses")) {
+            ONCE(1);
+            if ((r = statuses(x, o)))
+                return r;
+        }
+        else if (KEY(k, "messages") || KEY(k, "contacts") || KEY(k, "groups") ||
+                 KEY(k, "errors")) {
+            /* Anything but null here: a line for the walker. */
+            if (lit(x, "null", 4))
+                return ROUTE;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    if (r || !(seen & 2))
+        return ROUTE;
+    return 0;
+}
+
+static int change(P *x, Out *o, Str *pn)
+{
+    Str k, field = {NULL, 0};
+    int r;
+    unsigned seen = 0;
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "field")) {
+            ONCE(0);
+            if (str(x, &field))
+                return ROUTE;
+        }
+        else if (KEY(k, "value")) {
+            ONCE(1);
+            if ((r = value(x, o, pn)))
+                return r;
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    if (r || seen != 3 || !KEY(field, "messages"))
+        return ROUTE;
+    return 0;
+}
+
+/* A list of exactly one item, read by fn. */
+#define ONLY_ONE(x, call)    \
+    do {                     \
+        if (!at(x, '['))     \
+            return ROUTE;    \
+        (x)->p++;            \
+        ws(x);               \
+        int r_ = (call);     \
+        if (r_)              \
+            return r_;       \
+        ws(x);               \
+        if (!at(x, ']'))     \
+            return ROUTE;    \
+        (x)->p++;            \
+    } while (0)
+
+static int entry(P *x, Out *o, Str *waba, Str *pn)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "id")) {
+            ONCE(0);
+            if (str_or_null(x, waba))
+                return ROUTE;
+        }
+        else if (KEY(k, "changes")) {
+            ONCE(1);
+            ONLY_ONE(x, change(x, o, pn));
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    if (r || !(seen & 2))
+        return ROUTE;
+    return 0;
+}
+
+static int record(P *x, Out *o, Str *waba, Str *pn)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "entry")) {
+            ONCE(0);
+            ONLY_ONE(x, entry(x, o, waba, pn));
+        }
+        else if (KEY(k, "received_at") || KEY(k, "body") || KEY(k, "payload")) {
+            return ROUTE; /* envelopes take the walker's path */
+        }
+        else if (skip(x, 0))
+            return ROUTE;
+    }
+    if (r || !(seen & 1))
+        return ROUTE;
+    ws(x);
+    return x->p == x->e ? 0 : ROUTE;
+}
+
+static int put_text(TextCol *c, Py_ssize_t row, Str s)
+{
+    if (row % 8 == 0) {
+        char zero = 0;
+        if (buf_put(&c->valid, &zero, 1))
+            return -1;
+    }
+    if (s.p != NULL) {
+        c->valid.d[row / 8] |= (char)(1 << (row % 8));
+        if (buf_put(&c->data, s.p, s.n))
+            return -1;
+    }
+    int64_t end = (int64_t)c->data.len;
+    return buf_put(&c->offsets, &end, sizeof end);
+}
+
+static int put_bit(Buf *b, Py_ssize_t row, int on)
+{
+    if (row % 8 == 0) {
+        char zero = 0;
+        if (buf_put(b, &zero, 1))
+            return -1;
+    }
+    if (on)
+        b->d[row / 8] |= (char)(1 << (row % 8));
+    return 0;
+}
+
+static int emit(Out *o, Str waba, Str pn, int64_t loc)
+{
+    for (Py_ssize_t i = 0; i < o->nst; i++) {
+        Status *st = &o->st[i];
+        Py_ssize_t row = o->rows;
+        Str *price = st->has_sib ? st->sib : st->nest;
+        int billable = st->has_sib ? st->sib_billable : st->nest_billable;
+        for (int c = 0; c < N_OWN; c++)
+            if (put_text(&o->text[c], row, st->own[c]))
+                return -1;
+        if (put_text(&o->text[C_CONV_ID], row, st->conv_id) ||
+            put_text(&o->text[C_CONV_CAT], row, st->conv_cat) ||
+            put_text(&o->text[C_PCAT], row, price[0]) ||
+            put_text(&o->text[C_PTYPE], row, price[1]) ||
+            put_text(&o->text[C_PMODEL], row, price[2]) ||
+            put_text(&o->text[C_WABA], row, waba) || put_text(&o->text[C_PN], row, pn))
+            return -1;
+        int64_t ts = st->has_ts ? st->ts : 0;
+        if (put_bit(&o->ts_valid, row, st->has_ts) || buf_put(&o->ts, &ts, sizeof ts) ||
+            put_bit(&o->bill_valid, row, billable >= 0) ||
+            put_bit(&o->bill, row, billable == 1) || buf_put(&o->loc, &loc, sizeof loc))
+            return -1;
+        o->rows++;
+    }
+    return 0;
+}
+
+static int is_blank(const char *s, const char *e)
+{
+    for (; s < e; s++)
+        if (!(*s == ' ' || *s == '\t' || *s == '\r' || *s == '\x0b' || *s == '\x0c'))
+            return 0;
+    return 1;
+}
+
+static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->d ? b->d : "", b->len); }
+
+static void out_free(Out *o)
+{
+    for (int c = 0; c < N_TEXT; c++) {
+        PyMem_Free(o->text[c].valid.d);
+        PyMem_Free(o->text[c].offsets.d);
+        PyMem_Free(o->text[c].data.d);
+    }
+    PyMem_Free(o->ts_valid.d);
+    PyMem_Free(o->ts.d);
+    PyMem_Free(o->bill_valid.d);
+    PyMem_Free(o->bill.d);
+    PyMem_Free(o->loc.d);
+    PyMem_Free(o->st);
+}
+
+static PyObject *columns(Out *o)
+{
+    PyObject *text = PyTuple_New(N_TEXT);
+    if (text == NULL)
+        return NULL;
+    for (int c = 0; c < N_TEXT; c++) {
+        PyObject *t = Py_BuildValue("(NNN)", bytes_of(&o->text[c].valid),
+                                    bytes_of(&o->text[c].offsets), bytes_of(&o->text[c].data));
+        if (t == NULL) {
+            Py_DECREF(text);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(text, c, t);
+    }
+    return Py_BuildValue("(N(NN)(NN)N)", text, bytes_of(&o->ts_valid), bytes_of(&o->ts),
+                         bytes_of(&o->bill_valid), bytes_of(&o->bill), bytes_of(&o->loc));
+}
+
+PyDoc_STRVAR(statuses_doc,
+"statuses(data, first_line) -> (lines, taken, routed, routed_locs, rows, columns)\n\n"
+"Read the status lane of an NDJSON block.  ``lines`` counts its lines (a final\n"
+"newline ends the last one), ``taken`` the lines read here; ``routed`` holds every\n"
+"other non-blank line, for the walker, and ``routed_locs`` their line numbers.\n"
+"``columns`` is (text, (timestamp validity, int64 values), (billable validity,\n"
+"billable bits), int64 line numbers), ``text`` one (validity, int64 offsets,\n"
+"data) triple per text column, with ``rows`` rows in all.");
+
+static PyObject *scan_statuses(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer view;
+    long long first_line;
+    if (!PyArg_ParseTuple(args, "y*L", &view, &first_line))
+        return NULL;
+    Out o;
+    memset(&o, 0, sizeof o);
+    PyObject *routed = PyList_New(0), *locs = PyList_New(0), *result = NULL;
+    Py_ssize_t lines = 0, taken = 0;
+    const char *s = view.buf, *end = s + view.len;
+    int64_t text_start = 0;
+    if (routed == NULL || locs == NULL)
+        goto done;
+    for (int c = 0; c < N_TEXT; c++)
+        if (buf_put(&o.text[c].offsets, &text_start, sizeof text_start))
+            goto done;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl : end;
+        int64_t loc = first_line + lines;
+        lines++;
+        if (!is_blank(s, e)) {
+            P x = {s, e};
+            Str waba = {NULL, 0}, pn = {NULL, 0};
+            o.nst = 0;
+            ws(&x);
+            int r = record(&x, &o, &waba, &pn);
+            if (r < 0)
+                goto done;
+            if (r == 0) {
+                if (emit(&o, waba, pn, loc))
+                    goto done;
+                taken++;
+            }
+            else {
+                PyObject *line = PyBytes_FromStringAndSize(s, e - s);
+                PyObject *at_loc = PyLong_FromLongLong(loc);
+                int bad = line == NULL || at_loc == NULL || PyList_Append(routed, line) ||
+                          PyList_Append(locs, at_loc);
+                Py_XDECREF(line);
+                Py_XDECREF(at_loc);
+                if (bad)
+                    goto done;
+            }
+        }
+        s = nl ? nl + 1 : end;
+    }
+    {
+        PyObject *cols = columns(&o);
+        if (cols != NULL)
+            result = Py_BuildValue("(nnOOnN)", lines, taken, routed, locs, o.rows, cols);
+    }
+done:
+    Py_XDECREF(routed);
+    Py_XDECREF(locs);
+    out_free(&o);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"statuses", scan_statuses, METH_VARARGS, statuses_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "groupkit._scan",
+    .m_doc = "The status lane of the NDJSON loader, in C (see groupkit/_lane.py).",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
