@@ -753,8 +753,29 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(newlines_doc, "newlines(buffer) -> int\n\nThe number of newline bytes in a buffer.");
+
+static PyObject *scan_newlines(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE))
+        return NULL;
+    const char *s = view.buf, *end = s + view.len;
+    Py_ssize_t n = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+        n++;
+        s++;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(n);
+}
+
 static PyMethodDef methods[] = {
     {"statuses", scan_statuses, METH_VARARGS, statuses_doc},
+    {"newlines", scan_newlines, METH_O, newlines_doc},
     {NULL, NULL, 0, NULL},
 };
 
