@@ -42,6 +42,10 @@ _ARROW = {
 }
 
 
+_DECIMAL = r"^[0-9]{1,18}$"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _number(value: object) -> int:
     """An integer from an int, an integral float or a numeric string; ValueError if none."""
     if value.__class__ is int:
@@ -68,7 +72,11 @@ def _to_int64(values: list) -> tuple[pa.Array, list[int]]:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
         pass
     try:
-        return pc.cast(pa.array(values, type=pa.large_string()), pa.int64()), []
+        text = pa.array(values, type=pa.large_string())
+        # Arrow's cast also reads "0x10" as 16: take it only for plain decimal
+        # digits, so what a value means never depends on its neighbours.
+        if pc.all(pc.match_substring_regex(text, _DECIMAL)).as_py() is not False:
+            return pc.cast(text, pa.int64()), []
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         pass
     out: list[int | None] = []
@@ -78,7 +86,10 @@ def _to_int64(values: list) -> tuple[pa.Array, list[int]]:
             out.append(None)
             continue
         try:
-            out.append(_number(value))
+            number = _number(value)
+            if not _INT64_MIN <= number <= _INT64_MAX:
+                raise OverflowError
+            out.append(number)
         except (ValueError, OverflowError):
             out.append(None)
             bad.append(i)

@@ -698,6 +698,11 @@ static PyObject *scan_statuses(PyObject *self, PyObject *args)
     long long first_line;
     if (!PyArg_ParseTuple(args, "y*L", &view, &first_line))
         return NULL;
+    if (first_line < 0 || first_line > ((long long)1 << 62)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "first_line is out of range");
+        return NULL;
+    }
     Out o;
     memset(&o, 0, sizeof o);
     PyObject *routed = PyList_New(0), *locs = PyList_New(0), *result = NULL;

@@ -31,6 +31,14 @@ BAD_LINES = {
         json.dumps(statuses(status("wamid.T", "sent", "yesterday"))).encode(),
         "statuses[].timestamp 'yesterday' is not a number",
     ),
+    "status timestamp in hex": (
+        json.dumps(statuses(status("wamid.X", "sent", "0x10"))).encode(),
+        "statuses[].timestamp '0x10' is not a number",
+    ),
+    "status timestamp beyond int64": (
+        json.dumps(statuses(status("wamid.B", "sent", "99999999999999999999"))).encode(),
+        "statuses[].timestamp '99999999999999999999' is not a number",
+    ),
     "message timestamp not a number": (
         json.dumps(text_message("wamid.M")).replace('"1750000100"', '"soon"').encode(),
         "messages[].timestamp 'soon' is not a number",
@@ -195,3 +203,14 @@ def test_report_lists_rejects_in_text_html_and_frame(write):
     frame = report.rejects_frame()
     assert frame[["source", "line"]].values.tolist() == [[f"{path}:3", 3]]
     assert frame["excerpt"].tolist() == ["{oops"]
+
+
+def test_what_a_timestamp_means_does_not_depend_on_its_neighbours():
+    # Arrow's string cast alone would read "0x10" as 16 when every timestamp of a
+    # block is a string, while a numeric neighbour sent the block the exact way.
+    hexed = json.dumps(statuses(status("wamid.H", "sent", "0x10")))
+    for neighbour in ("1750000000", 1750000000):
+        other = json.dumps(statuses(status("wamid.N", "sent", neighbour)))
+        archive = groupkit.parse_webhooks(f"{other}\n{hexed}\n".encode())
+        assert [r.line for r in archive.report.rejects] == [2]
+        assert list(archive.statuses["message_id"]) == ["wamid.N"]

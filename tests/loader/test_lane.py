@@ -202,6 +202,8 @@ def test_scan_counts_lines_like_the_walker():
     assert (routed, locs) == ([b"not json"], [14])
     assert _lane._scan.statuses(b"", 1)[:2] == (0, 0)
     assert _lane._scan.statuses(f"{good}\n".encode(), 1)[:2] == (1, 1)
+    with pytest.raises(ValueError, match="first_line"):
+        _lane._scan.statuses(b"{}", 2**63 - 1)  # line numbers would overflow
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
