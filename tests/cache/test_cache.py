@@ -139,7 +139,8 @@ def test_editing_any_parser_module_or_the_version_changes_the_parser_version(tmp
     before = cache._parser_digest("0.1.0", tmp_path)
     assert before == cache._parser_digest("0.1.0", tmp_path)
     assert cache._parser_digest("0.1.1", tmp_path) != before
-    for name in ("_walk.py", "_build.py", "_sources.py", "_structs.py", "schema.py"):
+    edited = ("_walk.py", "_lane.py", "_scan.c", "_build.py", "_sources.py", "_structs.py")
+    for name in (*edited, "schema.py"):
         original = (tmp_path / name).read_bytes()
         (tmp_path / name).write_bytes(original + b"\n# an edit\n")
         assert cache._parser_digest("0.1.0", tmp_path) != before, name
