@@ -1,4 +1,4 @@
-"""A Parquet cache of parsed archives, so a second load of the same files is fast.
+"""A cache of parsed archives (Parquet and Arrow), so a second load of the same files is fast.
 
 Two levels, both keyed so that nothing stale is ever served:
 
@@ -11,11 +11,14 @@ Two levels, both keyed so that nothing stale is ever served:
   this entry; when any file is added or changed it is rebuilt from the per-file
   entries, and duplicates across files are removed again, exactly as in a fresh load.
 
-Every entry is a directory of Parquet files (one per frame, page checksums on)
-plus ``manifest.json``, written in a scratch directory and renamed into place, so
-a load that is killed mid-write leaves no entry at all.  An entry whose manifest
-is missing or does not match its files, or whose Parquet fails to read or verify,
-is deleted and rebuilt, never returned.
+Every entry is a directory of one file per frame plus ``manifest.json``, written
+in a scratch directory and renamed into place, so a load that is killed mid-write
+leaves no entry at all.  Per-file entries are Parquet (page checksums on, small on
+disk); whole-archive entries are uncompressed Arrow IPC with a CRC-32 per 16 MB in
+the manifest, mapped rather than decoded on reload (about 10x the Parquet size on
+disk, for a reload several times faster).  An entry whose manifest is missing or
+does not match its files, or whose files fail to read or verify, is deleted and
+rebuilt, never returned.
 
 The directory is the ``cache=`` argument of :func:`groupkit.read_webhooks`, else
 the ``GROUPKIT_CACHE`` environment variable.
@@ -41,11 +44,14 @@ import functools
 import hashlib
 import json
 import logging
+import mmap
 import os
 import shutil
 import time
 import uuid
+import zlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
@@ -62,7 +68,7 @@ from groupkit.archive import Archive, LoadReport, Reject, _Layout, _Part
 __all__ = ["ENV_VAR", "CacheStore", "clear_cache", "default_directory", "parser_version"]
 
 ENV_VAR = "GROUPKIT_CACHE"
-FORMAT = 1
+FORMAT = 2
 # The modules whose code decides what a file parses into: editing any of them
 # changes the parser version, so no entry written by the old code is served.
 _PARSER_MODULES = (
@@ -234,7 +240,7 @@ class CacheStore:
             if len(frame)
         }
         manifest = {"kind": "archive", "report": _report_to_json(archive.report)}
-        self._write_entry(self.root / "archives" / key, manifest, tables)
+        self._write_entry(self.root / "archives" / key, manifest, tables, raw=True)
 
     # ----------------------------------------------------------------- per-file parts
 
@@ -277,8 +283,15 @@ class CacheStore:
 
     # ----------------------------------------------------------------- entries on disk
 
-    def _write_entry(self, entry: Path, manifest: dict, tables: dict[str, pa.Table]) -> None:
-        """Write an entry atomically: into scratch, manifest last, then one rename."""
+    def _write_entry(
+        self, entry: Path, manifest: dict, tables: dict[str, pa.Table], *, raw: bool = False
+    ) -> None:
+        """Write an entry atomically: into scratch, manifest last, then one rename.
+
+        ``raw`` writes uncompressed Arrow IPC files with CRC-32s of their bytes in the
+        manifest instead of Parquet: whole-archive entries, which are read back by
+        mapping them (no decoding), so a reload costs little more than the checksum.
+        """
         if entry.exists():
             return
         scratch = self.root / "tmp" / f"{entry.name}-{uuid.uuid4().hex}"
@@ -286,9 +299,11 @@ class CacheStore:
         try:
             listed = {}
             for name, table in tables.items():
-                path = scratch / f"{name}.parquet"
-                _write_table(table, path)
+                path = scratch / f"{name}.{'arrow' if raw else 'parquet'}"
+                (_write_raw if raw else _write_table)(table, path)
                 listed[name] = {"rows": table.num_rows, "bytes": path.stat().st_size}
+                if raw:
+                    listed[name]["crc32"] = _checksums(path)
             body = {"format": FORMAT, "version": parser_version(), **manifest, "tables": listed}
             (scratch / _MANIFEST).write_bytes(json.dumps(body).encode())
             try:
@@ -311,10 +326,17 @@ class CacheStore:
             raise _Corrupt("written by another version of groupkit")
         tables = {}
         for name, info in manifest["tables"].items():
-            path = entry / f"{name}.parquet"
+            raw = "crc32" in info
+            path = entry / f"{name}.{'arrow' if raw else 'parquet'}"
             if path.stat().st_size != info["bytes"]:
                 raise _Corrupt(f"{path.name} is {path.stat().st_size} bytes, not {info['bytes']}")
-            table = pq.read_table(path, memory_map=True, page_checksum_verification=True)
+            if raw:
+                if _checksums(path) != info["crc32"]:
+                    raise _Corrupt(f"{path.name} fails its checksum")
+                with pa.memory_map(str(path)) as source:
+                    table = pa.ipc.open_file(source).read_all()
+            else:
+                table = pq.read_table(path, memory_map=True, page_checksum_verification=True)
             if table.num_rows != info["rows"]:
                 raise _Corrupt(f"{path.name} has {table.num_rows} rows, not {info['rows']}")
             tables[name] = table
@@ -343,6 +365,36 @@ def _write_table(table: pa.Table, path: Path) -> None:
     # Snappy: measured 4x faster to read than lz4 here (1M statuses: 0.31 s vs 1.28 s)
     # for the same size on disk.
     pq.write_table(table, path, compression="snappy", write_page_checksum=True)
+
+
+def _write_raw(table: pa.Table, path: Path) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+_CRC_CHUNK = 16 << 20
+
+
+def _checksums(path: Path) -> list[int]:
+    """CRC-32 of each 16 MB of a file, computed on both cores (zlib releases the GIL).
+
+    A mapped, uncompressed Arrow file has no checksum of its own: this is what lets
+    a flipped byte fail the read, as Parquet's page checksums do.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return []
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        view = memoryview(mm)
+        try:
+            chunks = [view[i : i + _CRC_CHUNK] for i in range(0, size, _CRC_CHUNK)]
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                sums = list(pool.map(zlib.crc32, chunks))
+            for chunk in chunks:
+                chunk.release()
+        finally:
+            view.release()
+    return sums
 
 
 def _digest(value: object) -> str:
