@@ -120,9 +120,46 @@ def _dtype(name: str, col: Column) -> Any:
     return pd.CategoricalDtype(list(STATES)) if name == "state" else col.dtype
 
 
-def _first(keys: np.ndarray, ts: np.ndarray) -> pd.Series:
-    """Earliest timestamp per integer key (index: key), as float seconds."""
-    return pd.Series(ts, dtype="float64").groupby(keys, sort=False).min()
+def _min_by(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Smallest of ``values`` per integer key ``0..size-1``, as float (NaN for a key with none).
+
+    A scatter-minimum: no hashing or sorting, unlike a pandas groupby.
+    """
+    out = np.full(size, np.inf)
+    np.minimum.at(out, keys, values)
+    out[out == np.inf] = np.nan  # the values are finite (whole seconds or positions)
+    return out
+
+
+def _first_positions(keys: np.ndarray, size: int) -> np.ndarray:
+    """Position of the first occurrence of each key ``0..size-1`` (``len(keys)`` if none)."""
+    out = np.full(size, len(keys), dtype=np.int64)
+    np.minimum.at(out, keys, np.arange(len(keys)))
+    return out
+
+
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Mask of the entries of a sorted array that differ from the one before."""
+    starts = np.ones(len(sorted_keys), dtype=bool)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return starts
+
+
+def _lookup(
+    sorted_keys: np.ndarray, values: np.ndarray, queries: np.ndarray, missing: Any
+) -> np.ndarray:
+    """The value of each query's key in ``sorted_keys`` (unique), ``missing`` if absent."""
+    if len(sorted_keys) == 0:
+        return np.full(len(queries), missing, dtype=values.dtype)
+    at = np.searchsorted(sorted_keys, queries).clip(max=len(sorted_keys) - 1)
+    return np.where(sorted_keys[at] == queries, values[at], missing)
+
+
+def _inverse(permutation: np.ndarray) -> np.ndarray:
+    """``inverse[permutation[i]] == i``: the new code of each old code after reordering."""
+    inverse = np.empty(len(permutation), dtype=np.int64)
+    inverse[permutation] = np.arange(len(permutation))
+    return inverse
 
 
 def _seconds(values: pd.Series) -> np.ndarray:
@@ -144,46 +181,75 @@ def _durations(seconds: np.ndarray) -> pd.Series:
 def _members_at_send(
     membership: pd.DataFrame,
     member_codes: np.ndarray,
-    msg_group: np.ndarray,
+    msg_group: pd.api.extensions.ExtensionArray,
     ref_time: np.ndarray,
-) -> pd.DataFrame:
-    """(m, p, member) for every message of a group with membership webhooks.
+    base: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who was a member of the group when each message was sent, per membership webhooks.
 
-    ``member`` says whether the participant's last membership change at or before the
-    message's reference time was a join.  Pairs are all participants the group ever had.
+    Returns ``(keys, member, known)``: ``keys`` (sorted, ``m * base + p``) pairs every
+    message of a group with membership webhooks with every participant the group ever
+    had; ``member`` says whether the participant's last membership change at or before
+    the message's reference time was a join (of changes at the same second, the later
+    row wins); ``known`` marks the messages that have such pairs.
+
+    All on integer codes with binary searches: the pairs outnumber the statuses on a
+    large archive, so pandas merges on them would cost more than the rest together.
     """
-    mem = pd.DataFrame(
-        {
-            "group_id": membership["group_id"].to_numpy(),
-            "p": member_codes,
-            "join": (membership["change"].astype(STR) == "join").to_numpy(),
-            "ts": _seconds(membership["timestamp"]),
-        }
+    no_pairs = np.zeros(0, dtype=np.int64)
+    group = membership["group_id"]
+    ts = _seconds(membership["timestamp"])
+    usable = np.flatnonzero(group.notna().to_numpy() & (member_codes >= 0) & ~np.isnan(ts))
+    group_codes, groups = pd.factorize(group.array.take(usable))
+    msg_group_code = pd.Index(groups).get_indexer(msg_group)
+    known = (msg_group_code >= 0) & ~np.isnan(ref_time)
+    if not known.any():
+        return no_pairs, no_pairs.astype(bool), known
+
+    # People: the distinct (group, participant) of the changes, sorted so that each
+    # group's people are consecutive and in participant order.
+    person_keys = group_codes.astype(np.int64) * base + member_codes[usable]
+    by_person = np.argsort(person_keys, kind="stable")
+    sorted_person_keys = person_keys[by_person]
+    first_of_person = _run_starts(sorted_person_keys)
+    people = sorted_person_keys[first_of_person]
+    person = np.empty(len(usable), dtype=np.int64)
+    person[by_person] = np.cumsum(first_of_person) - 1
+
+    # Changes sorted by (person, time); equal times keep their row order (stable sort),
+    # so a binary search for "last change at or before t" finds the later row.
+    times = np.sort(ts[usable])
+    times = times[_run_starts(times)]
+    width = len(times) + 1  # change keys take offsets 1..len(times) within a person
+    change_keys = person * width + np.searchsorted(times, ts[usable]) + 1
+    by_change = np.argsort(change_keys, kind="stable")
+    change_keys = change_keys[by_change]
+    change_person = person[by_change]
+    change_join = (membership["change"].astype(STR) == "join").to_numpy()[usable][by_change]
+
+    # Pairs: each known message with each person of its group, in (message, participant)
+    # order, as the known messages ascend and each group's people are sorted.
+    messages = np.flatnonzero(known)
+    people_group = people // base
+    group_start = np.searchsorted(people_group, np.arange(len(groups)))
+    per_message = np.bincount(people_group, minlength=len(groups))[msg_group_code[messages]]
+    pair_message = np.repeat(messages, per_message)
+    pair_person = np.arange(len(pair_message)) - np.repeat(
+        np.cumsum(per_message) - per_message, per_message
     )
-    mem = mem[mem["group_id"].notna() & (mem["p"] >= 0) & ~np.isnan(mem["ts"])]
-    msgs = pd.DataFrame({"m": np.arange(len(msg_group)), "group_id": msg_group, "ref": ref_time})
-    msgs = msgs[msgs["group_id"].isin(mem["group_id"].unique()) & msgs["ref"].notna()]
-    if msgs.empty:
-        return pd.DataFrame({"m": [], "p": [], "member": []}, dtype="int64").astype(
-            {"member": "bool"}
-        )
-    people = mem[["group_id", "p"]].drop_duplicates()
-    pairs = msgs.merge(people, on="group_id")
-    # One integer per (group, participant), without materialising tuples.
-    groups = pd.Index(people["group_id"].unique())
-    width = int(people["p"].max()) + 2
-
-    def pair_key(frame: pd.DataFrame) -> np.ndarray:
-        code = groups.get_indexer(frame["group_id"]).astype(np.int64)
-        return code * width + frame["p"].to_numpy(dtype=np.int64)
-
-    pairs["gp"] = pair_key(pairs)
-    mem = mem.assign(gp=pair_key(mem))
-    pairs = pairs.sort_values("ref", kind="stable")
-    mem = mem.sort_values("ts", kind="stable")
-    joined = pd.merge_asof(pairs, mem[["gp", "ts", "join"]], left_on="ref", right_on="ts", by="gp")
-    member = joined["join"].fillna(False).astype("bool")
-    return pd.DataFrame({"m": joined["m"], "p": joined["p"], "member": member})
+    pair_person += np.repeat(group_start[msg_group_code[messages]], per_message)
+    # Offset of a message's reference time among the change times: changes at or before
+    # it have offsets <= this, so the search stays within the pair's person.
+    ref_offset = np.searchsorted(times, ref_time[messages], side="right")
+    last = np.searchsorted(
+        change_keys, pair_person * width + np.repeat(ref_offset, per_message), side="right"
+    )
+    last -= 1
+    found = last >= 0
+    last[~found] = 0
+    member = found & (change_person[last] == pair_person) & change_join[last]
+    keys = pair_message.astype(np.int64) * base + people[pair_person] % base
+    return keys, member, known
 
 
 def _phone_by_bsuid(statuses: pd.DataFrame, rows: np.ndarray, membership: pd.DataFrame):
@@ -194,9 +260,9 @@ def _phone_by_bsuid(statuses: pd.DataFrame, rows: np.ndarray, membership: pd.Dat
     """
     users, phones = statuses["participant_user_id"], statuses["participant_id"]
     both = rows[(users.notna() & phones.notna()).to_numpy()[rows]]
-    user_codes = pd.factorize(users)[0][both]
-    first = both[np.unique(user_codes, return_index=True)[1]]
-    first.sort()  # reading order, as the membership pairs come after
+    user_codes, user_uniques = pd.factorize(users)
+    first = _first_positions(user_codes[both], len(user_uniques))
+    first = both[np.sort(first[first < len(both)])]  # reading order: membership pairs follow
     pairs = pd.concat(
         [
             pd.DataFrame(
@@ -332,7 +398,6 @@ def deliveries(archive: Any) -> pd.DataFrame:
 
     status = code[rows]
     del code
-    arrival = np.arange(n_rows)
     ts = _seconds(statuses["timestamp"])[rows]
     mid_codes, mids = _factorize_rows(statuses["message_id"], rows)
     n_msgs = len(mids)
@@ -349,32 +414,54 @@ def deliveries(archive: Any) -> pd.DataFrame:
     mem_pid = (
         membership["participant_id"].fillna(mem_phone).fillna(membership["participant_user_id"])
     )
-    # Codes in order of first appearance over statuses then membership, as one
-    # factorize of both would give, without concatenating a million strings.
+    # The participants of the statuses and of membership, as one set of codes.
     pid_codes, pid_uniques = pd.factorize(pid)
     del pid
     both_codes, pids = pd.factorize(
         pd.concat([pd.Series(pid_uniques, dtype=STR), mem_pid.astype(STR)], ignore_index=True)
     )
     mem_codes = both_codes[len(pid_uniques) :]
-    base = len(pids) + 1
+
+    # --- codes in output order -------------------------------------------------------
+    # Messages are renumbered by (group, message id) and participants by id, so the
+    # integer key m * base + p of a row sorts as the result does, and the rows come out
+    # of sorted integer keys with no lexsort over strings at the end.  The participant
+    # code `nobody` (after every real one) marks the one row of a message whose
+    # recipients are unknown, so it sorts last.
+    first_of_msg = _first_positions(mid_codes, n_msgs)
+    msg_group = statuses["group_id"].array.take(rows[first_of_msg])
+    group_codes, groups = pd.factorize(pd.Series(msg_group), sort=True)
+    msg_order = np.lexsort((_ranks(mids), group_codes))
+    mid_codes = _inverse(msg_order)[mid_codes]
+    mids, msg_group, group_codes = (
+        mids.take(msg_order),
+        msg_group.take(msg_order),
+        group_codes[msg_order],
+    )
+    pid_rank = _ranks(pids)  # the new code of each participant
+    new_pid_code = np.append(pid_rank, -1)  # -1 (missing) stays -1
+    pid_codes, mem_codes = new_pid_code[pid_codes], new_pid_code[mem_codes]
+    pids = pids.take(_inverse(pid_rank))
+    nobody = len(pids)
+    base = nobody + 1
     has_pid = pid_codes >= 0
 
-    # --- message level: group, sent, failed, first error, tracking data ------------------
-    first_of_msg = np.unique(mid_codes, return_index=True)[1]  # codes are 0..n_msgs-1
-    msg_group = statuses["group_id"].array.take(rows[first_of_msg])
+    # --- message level: sent, failed, first error, tracking data -----------------------
     biz_column = statuses["biz_opaque_callback_data"]
     biz_ok = biz_column.notna().to_numpy()[rows]
-    biz_msgs, biz_first = np.unique(mid_codes[biz_ok], return_index=True)
+    biz_rows = rows[biz_ok]
+    biz_first = _first_positions(mid_codes[biz_ok], n_msgs)
     msg_biz_row = np.full(n_msgs, -1, dtype=np.int64)  # row of each message's first data
-    msg_biz_row[biz_msgs] = rows[biz_ok][biz_first]
+    has_biz = biz_first < len(biz_rows)
+    msg_biz_row[has_biz] = biz_rows[biz_first[has_biz]]
+    del biz_ok, biz_rows, biz_first, has_biz
     is_sent = (status == SENT) & ~has_pid
     msg_fail = (status == FAILED) & ~has_pid
-    sent_at = _first(mid_codes[is_sent], ts[is_sent]).reindex(range(n_msgs))
-    failed_at = _first(mid_codes[msg_fail], ts[msg_fail]).reindex(range(n_msgs))
-    first_any = _first(mid_codes, ts).reindex(range(n_msgs))
-    duplicates = int(is_sent.sum()) - int(sent_at.notna().sum())
-    duplicates += int(msg_fail.sum()) - int(failed_at.notna().sum())
+    sent_at = _min_by(mid_codes[is_sent], ts[is_sent], n_msgs)
+    failed_at = _min_by(mid_codes[msg_fail], ts[msg_fail], n_msgs)
+    first_any = _min_by(mid_codes, ts, n_msgs)
+    duplicates = int(is_sent.sum()) - int((~np.isnan(sent_at)).sum())
+    duplicates += int(msg_fail.sum()) - int((~np.isnan(failed_at)).sum())
 
     any_fail = status == FAILED
     err = pd.DataFrame(
@@ -389,100 +476,125 @@ def deliveries(archive: Any) -> pd.DataFrame:
     )
     err = err.sort_values(["key", "ts"], kind="stable").drop_duplicates("key").set_index("key")
 
-    # --- participant level: earliest delivered / read / failed per receipt ---------------
-    part = has_pid & (status != SENT)
-    pkey = mid_codes[part].astype(np.int64) * base + pid_codes[part]
+    # --- participant level: one receipt per (message, participant) ----------------------
+    part = np.flatnonzero(has_pid & (status != SENT))  # positions in `rows`, arrival order
+    part_msg = mid_codes[part]
+    part_key = part_msg.astype(np.int64) * base + pid_codes[part]
     rank = status[part]  # DELIVERED < READ < FAILED, so the code is the rank
+    # Sorting the statuses by receipt (stably: arrival order within one) numbers the
+    # receipts in key order and makes the per-receipt running max a single pass.
+    by_receipt = np.argsort(part_key, kind="stable")
+    sorted_keys = part_key[by_receipt]
+    starts = _run_starts(sorted_keys)
+    receipts = sorted_keys[starts]  # sorted, unique
+    receipt_sorted = np.cumsum(starts) - 1
+    del part_key, sorted_keys
+    receipt = np.empty(len(part), dtype=np.int64)
+    receipt[by_receipt] = receipt_sorted
+    n_receipts = len(receipts)
+
     pts = ts[part]
     firsts = {}
     for name, value in (("delivered", DELIVERED), ("read", READ), ("failed", FAILED)):
         mask = rank == value
-        firsts[name] = _first(pkey[mask], pts[mask])
-        duplicates += int(mask.sum()) - len(firsts[name])
+        firsts[name] = _min_by(receipt[mask], pts[mask], n_receipts)
+        duplicates += int(mask.sum()) - int((~np.isnan(firsts[name])).sum())
+    del receipt, pts
 
     # Regressions, in arrival order: a status below the furthest already seen for the
-    # receipt; a group-level failed counts as seen for every participant of the message.
-    seen = pd.Series(rank).groupby(pkey, sort=False).cummax()
-    seen_before = seen.groupby(pkey, sort=False).shift(1).to_numpy()
-    regressed = rank < np.nan_to_num(seen_before, nan=-1)
-    fail_arrival = _first(mid_codes[msg_fail], arrival[msg_fail]).reindex(mid_codes[part])
-    regressed |= (rank < FAILED) & (arrival[part] > fail_arrival.fillna(n_rows).to_numpy())
-    failed_msgs = failed_at.notna().to_numpy()[mid_codes[part]]
-    ignored_after_failed = int(((rank < FAILED) & failed_msgs).sum())
-    del seen, seen_before, fail_arrival, failed_msgs
+    # receipt.  Ranks are below 4 and receipts ascend in the sorted order, so adding
+    # 4 * receipt makes one running max restart at each receipt.
+    rank_sorted = rank[by_receipt].astype(np.int64)
+    offset = receipt_sorted * 4
+    seen = np.maximum.accumulate(offset + rank_sorted) - offset
+    seen_before = np.empty_like(seen)
+    seen_before[1:] = seen[:-1]
+    seen_before[starts] = -1
+    regressed = rank_sorted < seen_before
+    del rank_sorted, offset, seen, seen_before
+    # A group-level failed counts as seen for every participant of the message.
+    fail_arrival = _min_by(mid_codes[msg_fail], np.flatnonzero(msg_fail), n_msgs)
+    after_fail = (rank < FAILED) & (part > np.nan_to_num(fail_arrival, nan=n_rows)[part_msg])
+    regressions = int((regressed | after_fail[by_receipt]).sum())
+    ignored_after_failed = int(((rank < FAILED) & ~np.isnan(failed_at)[part_msg]).sum())
+    del regressed, after_fail, fail_arrival
 
-    # Pricing as category codes (-1 = none), named only at the end.
+    # Pricing as category codes (-1 = none), the first reported per receipt in arrival
+    # order; named only at the end.
     pricing_column = statuses["pricing_category"]
     pricing_cats = pricing_column.cat.categories
-    pricing = pricing_column.cat.codes.to_numpy()[rows][part]
-    priced = pricing >= 0
-    receipt_pricing = pd.Series(pricing[priced]).groupby(pkey[priced], sort=False).first()
+    pricing_sorted = pricing_column.cat.codes.to_numpy()[rows[part[by_receipt]]]
+    priced = pricing_sorted >= 0
+    priced_receipt = receipt_sorted[priced]
+    first_priced = _run_starts(priced_receipt)
+    receipt_pricing = np.full(n_receipts, -1, dtype=np.int64)
+    receipt_pricing[priced_receipt[first_priced]] = pricing_sorted[priced][first_priced]
+    del by_receipt, receipt_sorted, starts, pricing_sorted, priced, priced_receipt, first_priced
+    del part, part_msg, rank
 
-    # --- recipients: members at send time (where known) plus whoever reported ------------
-    reported = pd.DataFrame({"key": np.unique(pkey)})
-    del pkey, pts, rank, pricing, priced
-    reported["m"] = reported["key"] // base
-    reported["p"] = reported["key"] % base
-    reported["reported"] = True
-    ref_time = sent_at.fillna(failed_at).fillna(first_any).to_numpy()
-    members = _members_at_send(membership, mem_codes, msg_group, ref_time)
-    pairs = reported[["m", "p", "reported"]].merge(members, on=["m", "p"], how="outer")
-    del reported
-    pairs["reported"] = pairs["reported"].fillna(False).astype("bool")
-    known_msgs = np.zeros(n_msgs, dtype=bool)
-    known_msgs[members["m"].to_numpy(dtype=np.int64)] = True
-    known = known_msgs[pairs["m"].to_numpy(dtype=np.int64)]
-    member = pairs["member"].astype(BOOL)
-    member = member.where(~known | member.notna(), False).where(known, pd.NA)
-    pairs["member_at_send"] = member
-    pairs = pairs[pairs["reported"] | member.fillna(False).astype("bool")]
-    lonely = np.setdiff1d(np.arange(n_msgs), pairs["m"].to_numpy(dtype=np.int64))
-    m = np.concatenate([pairs["m"].to_numpy(dtype=np.int64), lonely])
-    p = np.concatenate([pairs["p"].to_numpy(dtype=np.int64), np.full(len(lonely), -1)])
-    member_at_send = pd.concat(
-        [pairs["member_at_send"], pd.Series(pd.array([pd.NA] * len(lonely), dtype=BOOL))],
-        ignore_index=True,
+    # --- rows: every receipt, every member at send time (where membership is known),
+    # and one `nobody` row for each message with neither ---------------------------------
+    ref_time = np.where(
+        np.isnan(sent_at), np.where(np.isnan(failed_at), first_any, failed_at), sent_at
     )
-    del pairs, member, known, members
+    pair_keys, pair_member, known_msgs = _members_at_send(
+        membership, mem_codes, msg_group, ref_time, base
+    )
+    members = pair_keys[pair_member]
+    has_row = np.zeros(n_msgs, dtype=bool)
+    has_row[receipts // base] = True
+    has_row[members // base] = True
+    lonely = np.flatnonzero(~has_row) * base + nobody
+    # Three sorted runs: a stable sort (timsort) merges them in linear time.
+    keys = np.sort(np.concatenate([receipts, members, lonely]), kind="stable")
+    keys = keys[_run_starts(keys)]  # a receipt may also be a member
+    del members, has_row, lonely
+    m, p = keys // base, keys % base
+    receipt_row = np.searchsorted(keys, receipts)  # where each receipt's row is
+    del receipts
+
+    n_out = len(keys)
+
+    def by_row(per_receipt: np.ndarray, missing: float) -> np.ndarray:
+        """A per-receipt value on the rows (``missing`` on rows that are no receipt)."""
+        out = np.full(n_out, missing, dtype=per_receipt.dtype)
+        out[receipt_row] = per_receipt
+        return out
+
+    # Member at send: the pair's flag (False for a participant the group never had),
+    # missing where the group has no membership webhooks and on `nobody` rows.
+    member_known = known_msgs[m] & (p != nobody)
+    member_value = _lookup(pair_keys, pair_member, keys, missing=False) & member_known
+    member_at_send = pd.arrays.BooleanArray(member_value, ~member_known)
+    del pair_keys, pair_member, member_value, member_known
 
     # --- assemble ---------------------------------------------------------------------
-    # Sorted by group, message, participant (missing last) on integer ranks, and the
-    # string columns taken from their uniques, so no million-row object arrays are made.
-    group_codes, groups = pd.factorize(pd.Series(msg_group), sort=True)
-    mid_rank = _ranks(mids)
-    pid_rank = np.append(_ranks(pids), len(pids))  # p == -1 (no participant) sorts last
-    order = np.lexsort((pid_rank[p], mid_rank[m], group_codes[m]))
-    m, p = m[order], p[order]
-    member_at_send = member_at_send.array.take(order)
-    key = np.where(p >= 0, m * base + p, -1)
-    msg_failed_at = failed_at.to_numpy()[m]
-    p_failed_at = firsts["failed"].reindex(key).to_numpy()
-    failed = np.where(np.isnan(msg_failed_at), p_failed_at, msg_failed_at)
+    msg_failed_at = failed_at[m]
+    failed = np.where(np.isnan(msg_failed_at), by_row(firsts["failed"], np.nan), msg_failed_at)
     is_failed = ~np.isnan(failed)
-    delivered_at = firsts["delivered"].reindex(key).to_numpy()
-    read_at = firsts["read"].reindex(key).to_numpy()
-    delivered_at = np.where(is_failed, np.nan, delivered_at)
-    read_at = np.where(is_failed, np.nan, read_at)
+    delivered_at = np.where(is_failed, np.nan, by_row(firsts["delivered"], np.nan))
+    read_at = np.where(is_failed, np.nan, by_row(firsts["read"], np.nan))
     implied = np.isnan(delivered_at) & ~np.isnan(read_at)
     delivered_at = np.where(implied, read_at, delivered_at)
-    sent = sent_at.to_numpy()[m]
+    sent = sent_at[m]
     state = np.select(
-        [is_failed, ~np.isnan(read_at), ~np.isnan(delivered_at), p < 0],
+        [is_failed, ~np.isnan(read_at), ~np.isnan(delivered_at), p == nobody],
         [STATES.index(name) for name in ("failed", "read", "delivered", "sent")],
         STATES.index("pending"),
     )
-    err_key = np.where(~np.isnan(msg_failed_at), -1 - m, key)
-    pricing_codes = np.where(
-        is_failed, -1, receipt_pricing.reindex(key).fillna(-1).to_numpy("int64")
-    )
-    del firsts, key, p_failed_at, msg_failed_at
+    # A `nobody` row's key is no receipt's, so it only finds a message-level error.
+    err_key = np.where(np.isnan(msg_failed_at), keys, -1 - m)
+    pricing_codes = np.where(is_failed, -1, by_row(receipt_pricing, -1))
+    del firsts, keys, msg_failed_at
     used_pricing = pd.Categorical.from_codes(
         pricing_codes, categories=pricing_cats
     ).remove_unused_categories()
     columns = {
         "group_id": pd.array(groups, dtype=STR).take(group_codes[m]),
         "message_id": pd.array(mids, dtype=STR).take(m),
-        "participant_id": pd.array(pids, dtype=STR).take(p, allow_fill=True),
+        "participant_id": pd.array(pids, dtype=STR).take(
+            np.where(p == nobody, -1, p), allow_fill=True
+        ),
         "sent_at": _timestamps(sent),
         "delivered_at": _timestamps(delivered_at),
         "read_at": _timestamps(read_at),
@@ -503,7 +615,7 @@ def deliveries(archive: Any) -> pd.DataFrame:
     out.attrs.update(
         _counters(
             duplicates_ignored=duplicates,
-            regressions_ignored=int(regressed.sum()),
+            regressions_ignored=regressions,
             ignored_after_failed=ignored_after_failed,
             statuses_used=n_rows,
         )
