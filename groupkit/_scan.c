@@ -298,19 +298,21 @@ static int pricing(P *x, Str f[3], int *billable, int *present)
     END(r);
 }
 
-static int origin(P *x, Str *type)
+/* null, or an object of which only the text field `name` is read. */
+static int one_field(P *x, const char *name, Str *out)
 {
     Str k;
     int r;
     unsigned seen = 0;
-    type->p = NULL;
+    Py_ssize_t n = (Py_ssize_t)strlen(name);
+    out->p = NULL;
     if (at(x, 'n'))
         return lit(x, "null", 4);
     MEMBERS(x, k, r)
     {
-        if (KEY(k, "type")) {
+        if (k.n == n && memcmp(k.p, name, (size_t)n) == 0) {
             ONCE(0);
-            if (str_or_null(x, type))
+            if (str_or_null(x, out))
                 return ROUTE;
         }
         else if (skip(x, 0))
@@ -335,7 +337,7 @@ static int conversation(P *x, Status *st)
         }
         else if (KEY(k, "origin")) {
             ONCE(1);
-            if (origin(x, &st->conv_cat))
+            if (one_field(x, "type", &st->conv_cat))
                 return ROUTE;
         }
         else if (KEY(k, "pricing")) {
@@ -445,26 +447,6 @@ static int statuses(P *x, Out *o)
     }
 }
 
-static int metadata(P *x, Str *pn)
-{
-    Str k;
-    int r;
-    unsigned seen = 0;
-    if (at(x, 'n'))
-        return lit(x, "null", 4);
-    MEMBERS(x, k, r)
-    {
-        if (KEY(k, "phone_number_id")) {
-            ONCE(0);
-            if (str_or_null(x, pn))
-                return ROUTE;
-        }
-        else if (skip(x, 0))
-            return ROUTE;
-    }
-    END(r);
-}
-
 static int value(P *x, Out *o, Str *pn)
 {
     Str k;
@@ -474,7 +456,7 @@ static int value(P *x, Out *o, Str *pn)
     {
         if (KEY(k, "metadata")) {
             ONCE(0);
-            if (metadata(x, pn))
+            if (one_field(x, "phone_number_id", pn))
                 return ROUTE;
         }
         else if (KEY(k, "statuses")) {
