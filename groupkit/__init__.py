@@ -18,7 +18,7 @@ from groupkit.analytics import (
     read_coverage,
     send_times,
 )
-from groupkit.archive import Archive, LoadReport, Reject, parse_webhooks, read_webhooks
+from groupkit.archive import Archive, LoadReport, Reject
 from groupkit.client import (
     APIError,
     AsyncGroupClient,
@@ -33,6 +33,7 @@ from groupkit.client import (
     TransportError,
 )
 from groupkit.exceptions import ArchiveError, GroupkitError
+from groupkit.load import parse_webhooks, read_webhooks
 
 __version__ = "0.1.0"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from groupkit.archive import Archive, read_webhooks
+from groupkit.archive import Archive
 from groupkit.exceptions import GroupkitError
+from groupkit.load import read_webhooks
 
 _ON_ERROR = click.Choice(["collect", "raise"])
 

@@ -185,10 +185,10 @@ def build_report(
     (True, 11)
     """
     script = bundle()  # first, so a missing extra fails before any work
-    from groupkit.archive import _give_back_memory
+    from groupkit.load.engine import give_back_memory
 
     frame = deliveries(archive) if frame is None else frame
-    _give_back_memory()  # the lifecycle's working set, before the charts add theirs
+    give_back_memory()  # the lifecycle's working set, before the charts add theirs
     style = charts.group_style(archive, max_groups=max_groups)
     table_style = charts.group_style(archive, max_groups=sys.maxsize)  # tables list every group
     esc = html.escape
@@ -273,11 +273,12 @@ def read_for_report(source: Any, **options: Any) -> Any:
     False
     """
     from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
-    from groupkit.archive import _give_back_memory, read_webhooks
+    from groupkit.load import read_webhooks
+    from groupkit.load.engine import give_back_memory
 
     archive = read_webhooks(source, **options)
     archive.statuses = archive.statuses[list(LIFECYCLE_COLUMNS)]
-    _give_back_memory()  # what the dropped columns held
+    give_back_memory()  # what the dropped columns held
     return archive
 
 

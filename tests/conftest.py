@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import SleepRecorder
 
-# Every conftest.py here imports as the module "conftest"; --doctest-modules would import
-# this one again after a subfolder's and fail on the clash. It has no doctests anyway.
-collect_ignore = ["conftest.py"]
+from tests.helpers import SleepRecorder
 
 
 @pytest.fixture

@@ -32,18 +32,9 @@ from dask.dataframe.utils import clear_known_categories
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.utils import read_block
 
-from groupkit import _sources, schema
-from groupkit._build import block_tables, drop_error_redeliveries, to_frame
-from groupkit._walk import Sink
-from groupkit.archive import (
-    _file_sources,
-    _gc_paused,
-    _Layout,
-    _Part,
-    _run_block,
-    _source_of,
-    _walk_file_bytes,
-)
+from groupkit import schema
+from groupkit.load import Part, parse_bytes, part_frames, sources
+from groupkit.load.build import drop_error_redeliveries
 
 __all__ = ["DaskArchive", "read_webhooks"]
 
@@ -229,7 +220,7 @@ def _list_files(urlpath, storage_options: dict) -> list[tuple[str, Any, str, int
         local = LocalFileSystem()
         return [
             (f.path, local, os.path.abspath(f.path), f.size)
-            for f in _sources.expand(texts, skipped=[])
+            for f in sources.expand(texts, skipped=[])
         ]
     out = []
     for text in texts:
@@ -257,7 +248,7 @@ def _blocks(fs, path: str, size: int, blocksize: int | None) -> list[tuple[int, 
 
 def _splittable(head: bytes) -> bool:
     """Plain NDJSON of several lines, which may be cut at newlines."""
-    if head[:2] == _sources.GZIP_MAGIC or head[:3] == b"\xef\xbb\xbf":
+    if head[:2] == sources.GZIP_MAGIC or head[:3] == b"\xef\xbb\xbf":
         return False
     stripped = head.lstrip()
     first = stripped[:1]
@@ -267,7 +258,7 @@ def _splittable(head: bytes) -> bool:
         return True
     if b"\n" not in stripped.rstrip():
         return False
-    return _sources.is_line_mode(head)
+    return sources.is_line_mode(head)
 
 
 def _divisions(n: int) -> tuple[int, ...]:
@@ -285,26 +276,20 @@ def _meta(name: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- tasks
 
 
-def _parse(unit: _Unit) -> _Part:
+def _parse(unit: _Unit) -> Part:
     with unit.fs.open(unit.path, "rb") as fh:
         if unit.length is None:
             data = fh.read()
         else:
             data = read_block(fh, unit.offset, unit.length, delimiter=b"\n")
-    if unit.length is not None:
-        return _run_block(0, 0, data)
-    sink = Sink()
-    with _gc_paused():
-        layout = _walk_file_bytes(data, 0, sink)
-        tables, bad = block_tables(sink)
-    return _Part(0, 0, 0, tables, sink.rejects + bad, sink.records, layout, sink.sends)
+    return parse_bytes(data, block=unit.length is not None)
 
 
 def _categorical(name: str) -> list[str]:
     return [c for c, dtype in schema.dtypes(name).items() if dtype == schema.CAT]
 
 
-def _categories_of(part: _Part) -> dict[tuple[str, str], list[str]]:
+def _categories_of(part: Part) -> dict[tuple[str, str], list[str]]:
     out = {}
     for name, table in part.tables.items():
         if table.num_rows:
@@ -332,38 +317,17 @@ def _with_categories(frame: pd.DataFrame, name: str, categories: dict) -> pd.Dat
     return frame
 
 
-def _finish(
-    part: _Part, line_offset: int, unit: _Unit, categories: dict
-) -> dict[str, pd.DataFrame]:
+def _finish(part: Part, line_offset: int, unit: _Unit, categories: dict) -> dict[str, pd.DataFrame]:
     """The partition's frames with sources, indexed by reading order."""
-    paths, layouts = [unit.shown], [part.layout or _Layout("lines")]
     base = unit.pidx << _SHIFT
+    frames, rejects = part_frames(part, unit.shown, line_offset)
     out = {}
-    for name in schema.FRAMES:
-        table = part.tables.get(name)
-        if table is None or table.num_rows == 0:
-            out[name] = _with_categories(_known_empty(name), name, categories)
-            continue
-        if line_offset:
-            index = table.schema.get_field_index("_loc")
-            table = table.set_column(index, "_loc", pc.add(table["_loc"], line_offset))
-        sources = _file_sources(paths[0], layouts[0], table["_loc"])
-        frame = to_frame(name, table.drop_columns(["_file", "_loc"]), sources)
+    for name, frame in frames.items():
         frame.index = pd.Index(base + np.arange(len(frame), dtype="int64"))
         out[name] = _with_categories(frame, name, categories)
-    rejects = sorted(part.rejects, key=lambda r: r[1])
-    rows = []
-    for _, loc, reason, excerpt in rejects:
-        source, line = _source_of(paths, layouts, 0, loc + line_offset)
-        rows.append((source, unit.shown, line, reason, excerpt))
+    rows = [(r.source, r.path, r.line, r.reason, r.excerpt) for r in rejects]
     out["_rejects"] = _rejects_frame(rows, base)
     return out
-
-
-def _known_empty(name: str) -> pd.DataFrame:
-    empty = schema.empty_frame(name)
-    empty.index = pd.Index([], dtype="int64")
-    return empty
 
 
 def _rejects_frame(rows: list, base: int) -> pd.DataFrame:

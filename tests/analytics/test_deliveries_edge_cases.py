@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-from tiny import at, make_archive, member, status
 
 from groupkit.analytics import DELIVERIES, deliveries
+from tests.analytics.tiny import at, make_archive, member, status
 
 A, B, C = "16505550001", "16505550002", "16505550003"
 

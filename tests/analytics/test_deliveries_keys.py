@@ -4,9 +4,9 @@ membership changes at the same second."""
 from __future__ import annotations
 
 import pandas as pd
-from tiny import make_archive, member, status
 
 from groupkit.analytics import deliveries
+from tests.analytics.tiny import make_archive, member, status
 
 A, B, C, D = "16505550001", "16505550002", "16505550003", "16505550004"
 OTHER_GROUP = "Y2FwaV9ncm91cDoxNTU1MDc4Mzg4MToxMjAzNjM0MDAwMDAwMgZD"

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from tiny import GROUP, T0, make_archive
 
 from groupkit.analytics import error_catalog, error_summary
 from groupkit.exceptions import GroupkitError
+from tests.analytics.tiny import GROUP, T0, make_archive
 
 REFERENCE = Path("/work/shared/reference/groups-api.md")
 OTHER = "Y2FwaV9ncm91cDoxNTU1MDc4Mzg4MToxMjAzNjM0OTk5OTk5OQZD"

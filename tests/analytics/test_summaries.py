@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tiny import GROUP, T0, make_archive, member, status
 
 from groupkit.analytics import bucket, deliveries, funnel, latency_summary, read_coverage
 from groupkit.exceptions import GroupkitError
+from tests.analytics.tiny import GROUP, T0, make_archive, member, status
 
 A, B, C, D = "16505550001", "16505550002", "16505550003", "16505550004"
 OTHER = "Y2FwaV9ncm91cDoxNTU1MDc4Mzg4MToxMjAzNjM0OTk5OTk5OQZD"

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import groupkit
-from groupkit import _sources, archive, cache
+from groupkit.load import cache, engine
+from groupkit.load import sources as _sources
 from groupkit.simulate import simulate_archive
 
 
@@ -55,13 +56,13 @@ def assert_same_archive(got: groupkit.Archive, want: groupkit.Archive) -> None:
 def parses(monkeypatch):
     """Counts the files the loader really parses (in process: workers=1)."""
     calls: list[str] = []
-    real = archive._run_file
+    real = engine.run_file
 
     def counting(fidx, path):
         calls.append(Path(path).name)
         return real(fidx, path)
 
-    monkeypatch.setattr(archive, "_run_file", counting)
+    monkeypatch.setattr(engine, "run_file", counting)
     return calls
 
 
@@ -132,19 +133,28 @@ def test_another_parser_version_never_reads_old_entries(tmp_path, parses, monkey
     assert parses == ["a.ndjson"]
 
 
-def test_editing_any_parser_module_or_the_version_changes_the_parser_version(tmp_path):
-    here = Path(cache.__file__).parent
-    for name in cache._PARSER_MODULES:
-        (tmp_path / name).write_bytes((here / name).read_bytes())
+def test_editing_any_parser_file_or_the_version_changes_the_parser_version(tmp_path):
+    package = Path(groupkit.__file__).parent
+    files = cache.parser_files(package)
+    names = {p.relative_to(package).as_posix() for p in files}
+    # Every module of the loader counts, found by pattern rather than by a hand-kept list.
+    loader = {p.relative_to(package).as_posix() for p in (package / "load").glob("*.py")}
+    assert loader <= names and {"load/_scan.c", "schema.py", "archive.py"} <= names
+    for path in files:
+        target = tmp_path / path.relative_to(package)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
     before = cache._parser_digest("0.1.0", tmp_path)
     assert before == cache._parser_digest("0.1.0", tmp_path)
     assert cache._parser_digest("0.1.1", tmp_path) != before
-    edited = ("_walk.py", "_lane.py", "_scan.c", "_build.py", "_sources.py", "_structs.py")
-    for name in (*edited, "schema.py"):
+    for name in sorted(names):
         original = (tmp_path / name).read_bytes()
         (tmp_path / name).write_bytes(original + b"\n# an edit\n")
         assert cache._parser_digest("0.1.0", tmp_path) != before, name
         (tmp_path / name).write_bytes(original)
+    # A new module of the loader (or a renamed one) changes it too.
+    (tmp_path / "load" / "new_reader.py").write_text("X = 1\n")
+    assert cache._parser_digest("0.1.0", tmp_path) != before
 
 
 def test_duplicates_across_files_are_dropped_after_cached_parts_combine(tmp_path, parses):
@@ -207,7 +217,7 @@ def test_a_flipped_byte_fails_the_checksum_and_is_rebuilt(tmp_path, parses):
 _KILLED_WRITER = """
 import os, signal, sys
 import groupkit
-from groupkit import cache
+from groupkit.load import cache
 
 real = cache._write_table
 def write_then_die(table, path):
@@ -248,7 +258,7 @@ def test_an_entry_without_its_manifest_is_never_served(tmp_path, parses):
 
 def test_blocks_parsed_in_parallel_are_cached_with_file_relative_lines(tmp_path, monkeypatch):
     # Small blocks so one file is cut into several ranges parsed by worker processes.
-    monkeypatch.setattr(archive, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(_sources, "BLOCK_BYTES", 4096)
     monkeypatch.setattr(_sources, "file_ranges", partial(_sources.file_ranges, size=4096))
     records = [_hook(f"wamid.{i}", ts=1750000000 + i) for i in range(120)]

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from chartdata import embedded, embedded_rows
 
 from groupkit import charts, schema
 from groupkit.analytics.deliveries import empty_deliveries
+from tests.charts.chartdata import embedded, embedded_rows
 
 ROWS = 300_000
 GROUPS = 400

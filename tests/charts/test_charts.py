@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from chartdata import embedded
 
 import groupkit
 from groupkit import charts
 from groupkit.analytics.latency import quantile_column
+from tests.charts.chartdata import embedded
 
 UNITS = {"s": 1.0, "min": 60.0, "h": 3600.0}
 

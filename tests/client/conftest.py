@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from helpers import SleepRecorder
 
 from groupkit.client import GroupClient, RetryPolicy
 from groupkit.sandbox import Sandbox, serve
+from tests.helpers import SleepRecorder
 
 SECRET_KEY = "d360-SECRET-key-never-shown-0123456789"
 

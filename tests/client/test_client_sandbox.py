@@ -6,7 +6,6 @@ import json
 from datetime import UTC
 
 import pytest
-from conftest import SECRET_KEY
 
 from groupkit import payloads
 from groupkit.catalog import CATALOG
@@ -20,6 +19,7 @@ from groupkit.client import (
     SendUncertainError,
 )
 from groupkit.sandbox import serve
+from tests.client.conftest import SECRET_KEY
 
 
 def test_send_text_returns_the_accepted_message(sandbox, client):

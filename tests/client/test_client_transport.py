@@ -10,7 +10,6 @@ import traceback
 
 import httpx
 import pytest
-from conftest import SECRET_KEY
 
 from groupkit.client import (
     APIError,
@@ -24,6 +23,7 @@ from groupkit.client import (
     TransportError,
 )
 from groupkit.client.errors import api_error_from_response
+from tests.client.conftest import SECRET_KEY
 
 GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
 OK_SEND = {

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import wait_for
+
+from tests.helpers import wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLE = Path(__file__).parents[2] / "sample_data" / "webhooks"

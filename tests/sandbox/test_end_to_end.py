@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-from helpers import wait_for
-
 import groupkit
 from groupkit.sandbox import serve
+from tests.helpers import wait_for
 
 KEY = "e2e-key-0001"
 

@@ -12,11 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 from click.testing import CliRunner
-from helpers import wait_for
 
 from groupkit import payloads
 from groupkit.cli import main
 from groupkit.sandbox import Sandbox, serve, signature
+from tests.helpers import wait_for
 
 KEY = "sbx-key-7f3a"
 APP_SECRET = "app-secret-never-printed-99"

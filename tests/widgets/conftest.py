@@ -6,11 +6,11 @@ import json
 
 import ipywidgets as widgets
 import pytest
-from helpers import SleepRecorder
 
 from groupkit.client import GroupClient, RetryPolicy
 from groupkit.sandbox import Sandbox, serve
 from groupkit.widgets._common import descendants
+from tests.helpers import SleepRecorder
 
 SECRET_KEY = "d360-WIDGET-secret-key-never-shown-42"
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 import pytest
-from helpers import wait_for
 
 import groupkit
 from groupkit import charts
 from groupkit.client import GroupClient
 from groupkit.sandbox import serve
 from groupkit.widgets import Explorer
+from tests.helpers import wait_for
 
 SAMPLE = Path(__file__).parents[2] / "sample_data" / "webhooks"
 

@@ -6,13 +6,13 @@ import html
 import json
 
 import pytest
-from conftest import SECRET_KEY, widget_text
-from helpers import wait_for
 
 import groupkit
 from groupkit.catalog import lookup
 from groupkit.client import APIError, SentMessage
 from groupkit.widgets import PinPanel, SendPanel
+from tests.helpers import wait_for
+from tests.widgets.conftest import SECRET_KEY, widget_text
 
 
 def status_hook(message_id: str, group_id: str, timestamp: int) -> dict:

@@ -6,8 +6,6 @@ import html
 
 import httpx
 import pytest
-from conftest import SECRET_KEY, widget_text
-from helpers import wait_for
 
 import groupkit
 from groupkit import payloads
@@ -15,6 +13,8 @@ from groupkit.catalog import lookup
 from groupkit.client import APIError, GroupClient, SentMessage
 from groupkit.widgets import SendPanel
 from groupkit.widgets._common import archive_group_names
+from tests.helpers import wait_for
+from tests.widgets.conftest import SECRET_KEY, widget_text
 
 # (name, message type, field values) that the API accepts.
 VALID = [

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+import numpy as np
 
-from groupkit import _lane
-from groupkit import _structs as S
-from groupkit._walk import Sink, excerpt, reason_of, walk_block, walk_record
+from groupkit.load import model as S
+
+try:
+    from groupkit.load import _scan
+except ImportError:  # pragma: no cover - installed without a C compiler
+    _scan = None
 
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK_BYTES = 8 << 20
-_WEBHOOK_KEYS = (b'"entry"', b'"object"', b'"body"', b'"payload"')
 
 
 @dataclass(frozen=True)
@@ -143,54 +146,6 @@ def is_line_mode(data: bytes) -> bool:
     return True
 
 
-def walk_lines(data: bytes | memoryview, fidx: int, sink: Sink, first_line: int = 1) -> int:
-    """Walk every non-blank line of an NDJSON block; returns the number of lines.
-
-    The Arrow lane (:mod:`groupkit._lane`) takes the block if it can, else the
-    msgspec walker reads it line by line.
-    """
-    data = bytes(data)
-    count = _lane.walk_lines(data, fidx, sink, first_line)
-    return walk_block(data, fidx, sink, first_line) if count is None else count
-
-
-def walk_document(data: bytes, fidx: int, sink: Sink) -> list[str] | None:
-    """Walk a whole-file JSON document; returns record names for a named collection."""
-    start = len(data) - len(data.lstrip())
-    if data[start : start + 1] == b"[":
-        try:
-            items = S.RAW_LIST.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            sink.records += 1
-            sink.rejects.append((fidx, 0, f"JSON array: {reason_of(exc)}", excerpt(data)))
-            return None
-        for i, item in enumerate(items):
-            walk_record(item, fidx, i, sink)
-        return None
-    try:
-        named = S.RAW_DICT.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        named = None
-    if named and _all_webhooks(named):
-        names = list(named)
-        for i, name in enumerate(names):
-            walk_record(named[name], fidx, i, sink)
-        return names
-    walk_record(data, fidx, 1, sink)
-    return None
-
-
-def _all_webhooks(named: dict) -> bool:
-    """A mapping of names to webhooks (as peers keep fixtures), not a webhook itself."""
-    if "entry" in named or "body" in named or "payload" in named:
-        return False
-    for raw in named.values():
-        head = bytes(raw)[:1]
-        if head != b"{" or not any(key in bytes(raw) for key in _WEBHOOK_KEYS):
-            return False
-    return True
-
-
 def iter_line_blocks(data: bytes, size: int | None = None) -> Iterator[memoryview]:
     """Newline-aligned blocks of about ``size`` bytes (zero-copy views)."""
     size = size or BLOCK_BYTES
@@ -228,3 +183,39 @@ def file_ranges(path: str, file_size: int, size: int | None = None) -> list[tupl
             ranges.append((start, end))
             start = end
     return ranges
+
+
+def decompressed_chunks(path: str, most: int = 1 << 20) -> Iterator[bytes | str]:
+    """Decompressed pieces (at most ``most`` bytes each) of a (multi-member) gzip file;
+    a str at the end names a problem.
+
+    Bounded pieces: text compresses 10-40x, and large short-lived buffers fragment
+    the heap of a process that keeps running (the main process of a load).
+    """
+    d = zlib.decompressobj(wbits=31)
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(64 << 10)
+            if not chunk:
+                if not d.eof:
+                    yield "gzip stream is truncated"
+                return
+            try:
+                while chunk:
+                    out = d.decompress(chunk, most)
+                    chunk = d.unconsumed_tail
+                    if d.eof and d.unused_data.strip(b"\x00"):
+                        chunk = d.unused_data  # another member follows
+                        d = zlib.decompressobj(wbits=31)
+                    if out:
+                        yield out
+            except zlib.error as exc:
+                yield f"gzip stream is corrupt: {exc}"
+                return
+
+
+def newlines(data) -> int:
+    """Newlines in a bytes-like object: memchr in C, else numpy (~3x bytes.count)."""
+    if _scan is not None:
+        return _scan.newlines(data)
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))

@@ -769,7 +769,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "groupkit._scan",
-    .m_doc = "The status lane of the NDJSON loader, in C (see groupkit/_lane.py).",
+    .m_doc = "The status lane of the NDJSON loader, in C (see groupkit/load/lane.py).",
     .m_size = -1,
     .m_methods = methods,
 };

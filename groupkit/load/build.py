@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from groupkit import schema
-from groupkit._walk import RAW_COLUMNS, Sink, status_columns
+from groupkit.load.walk import RAW_COLUMNS, Sink, status_columns
 
 # Numeric columns that arrive as numbers or numeric strings, and what they mean.
 _NUMERIC = {

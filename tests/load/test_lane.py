@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import GROUP, PEER_FIXTURES, hook, status, statuses, text_message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import groupkit
-from groupkit import _lane
+from groupkit.load import lane as _lane
+from tests.load.webhooks import GROUP, PEER_FIXTURES, hook, status, statuses, text_message
 
 ROOT = Path(__file__).resolve().parents[2]
 

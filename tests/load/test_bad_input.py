@@ -6,9 +6,9 @@ import gzip
 import json
 
 import pytest
-from conftest import hook, ndjson, status, statuses, text_message
 
 import groupkit
+from tests.load.webhooks import hook, ndjson, status, statuses, text_message
 
 GOOD = [statuses(status(f"wamid.G{i}", "sent", 1750000000 + i)) for i in range(4)]
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
-
-import pytest
 
 WABA = "102290129340398"
 PHONE_ID = "106540352242922"
@@ -69,17 +66,3 @@ def text_message(
 
 def ndjson(*records: dict | str) -> bytes:
     return b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n" for r in records)
-
-
-@pytest.fixture
-def write(tmp_path: Path):
-    """write(name, data, gz=False) -> path of a file in a fresh folder."""
-
-    def _write(name: str, data: bytes | str, gz: bool = False) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        raw = data.encode() if isinstance(data, str) else data
-        path.write_bytes(gzip.compress(raw) if gz else raw)
-        return path
-
-    return _write

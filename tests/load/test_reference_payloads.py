@@ -9,11 +9,11 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import PEER_FIXTURES
-from reference_samples import BSUID_ALTERNATIVES, REFERENCE, webhook_samples
 
 import groupkit
 from groupkit import schema
+from tests.load.reference_samples import BSUID_ALTERNATIVES, REFERENCE, webhook_samples
+from tests.load.webhooks import PEER_FIXTURES
 
 pytestmark = pytest.mark.skipif(
     not REFERENCE.exists(), reason="../shared/reference is not beside the checkout"

@@ -6,11 +6,11 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import GROUP, hook, ndjson, status, statuses, text_message
 
 import groupkit
 from groupkit import schema
-from groupkit.archive import read_record
+from groupkit.load import read_record
+from tests.load.webhooks import GROUP, hook, ndjson, status, statuses, text_message
 
 FAILED = statuses(
     status(
@@ -96,7 +96,7 @@ def test_error_rows_follow_their_status():
 
 @pytest.mark.parametrize("frame", list(schema.FRAMES))
 def test_frames_have_the_schema_columns_and_dtypes(frame, write):
-    from reference_samples import REFERENCE, webhook_samples
+    from tests.load.reference_samples import REFERENCE, webhook_samples
 
     hooks = [h for _, h in webhook_samples()] if REFERENCE.exists() else [READ_TWO, FAILED]
     send = {

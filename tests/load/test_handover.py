@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from groupkit import _handover
+from groupkit.load import handover as _handover
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Nineteen lines in twenty of a group archive are the same POST: one entry, one
 :mod:`groupkit._scan` reads such lines straight from the bytes into the statuses
 frame's columns and hands every other line back; :func:`walk_lines` walks those
 with the msgspec walker, which is exact about reasons, and keeps the lane's
-columns in ``sink.lane`` for :func:`groupkit._build.block_tables`, which merges
+columns in ``sink.lane`` for :func:`groupkit.load.build.block_tables`, which merges
 both back into reading order.
 
 The C lane takes a line only if it would read it exactly as the walker does
@@ -21,10 +21,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from groupkit._walk import Sink, walk_record
+from groupkit.load.walk import Sink, walk_record
 
 try:
-    from groupkit import _scan
+    from groupkit.load import _scan
 except ImportError:  # pragma: no cover - installed without a C compiler
     _scan = None
 
@@ -63,8 +63,8 @@ def walk_lines(data: bytes, fidx: int, sink: Sink, first_line: int) -> int | Non
     """Walk an NDJSON block through the lane; None where the lane is not available.
 
     Statuses of lane lines go to ``sink.lane`` as Arrow columns; every other line
-    is walked into ``sink`` by :func:`groupkit._walk.walk_record`. Returns the
-    number of lines, like :func:`groupkit._walk.walk_block`.
+    is walked into ``sink`` by :func:`groupkit.load.walk.walk_record`. Returns the
+    number of lines, like :func:`groupkit.load.walk.walk_block`.
     """
     if not available():
         return None

@@ -3,7 +3,7 @@
 The walker appends plain Python values to one list per column (a columnar
 "sink"), which is much cheaper than building a dict per row.  Timestamps and
 error codes are appended raw (number or numeric string) and converted, with
-validation, a whole column at a time in :mod:`groupkit._build`; a record whose
+validation, a whole column at a time in :mod:`groupkit.load.build`; a record whose
 value turns out to be bad there is rejected as a whole.
 
 A record is all or nothing: everything that can fail while decoding happens
@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from groupkit import _structs as S
+from groupkit.load import model as S
 from groupkit.schema import FRAMES, GROUP_FIELDS, KNOWN_FIELDS
 
 LOC = ("_file", "_loc")
@@ -63,7 +63,7 @@ class Sink:
     status_objs: list = field(default_factory=list)
     status_ctx: list = field(default_factory=list)
     status_counts: list = field(default_factory=list)
-    # Statuses read by the Arrow lane (groupkit._lane), as statuses-frame columns.
+    # Statuses read by the Arrow lane (groupkit.load.lane), as statuses-frame columns.
     lane: list = field(default_factory=list)
 
 

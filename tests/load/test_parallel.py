@@ -9,11 +9,12 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import ndjson
 
 import groupkit
-from groupkit import _sources, archive
+from groupkit.load import engine
+from groupkit.load import sources as _sources
 from groupkit.simulate import simulate_archive
+from tests.load.webhooks import ndjson
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def small_blocks(monkeypatch):
     """Blocks of 16 kB walked in 4 kB pieces, and no size threshold, so a small archive
     takes every parallel path."""
     monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
-    monkeypatch.setattr(archive, "WALK_BYTES", 4 << 10)
-    monkeypatch.setattr(archive, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "WALK_BYTES", 4 << 10)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
 
 
 def _in_blocks(path, monkeypatch) -> groupkit.Archive:
@@ -32,7 +33,7 @@ def _in_blocks(path, monkeypatch) -> groupkit.Archive:
         raise AssertionError(f"{path} was parsed whole by one worker, not in blocks")
 
     with monkeypatch.context() as patch:
-        patch.setattr(archive, "_run_file", whole_file)  # the forked workers see it too
+        patch.setattr(engine, "run_file", whole_file)  # the forked workers see it too
         return groupkit.read_webhooks(path, workers=2)
 
 
@@ -65,7 +66,7 @@ def _same(a: groupkit.Archive, b: groupkit.Archive) -> None:
 
 def test_ranges_of_a_plain_file(one_file, small_blocks, monkeypatch):
     # The file really takes the ranges path, not one worker for the whole file.
-    assert archive._head_is_lines(str(one_file)) is True
+    assert engine.head_is_lines(str(one_file)) is True
     assert len(_sources.file_ranges(str(one_file), one_file.stat().st_size)) > 5
     parallel = _in_blocks(one_file, monkeypatch)
     serial = groupkit.read_webhooks(one_file, workers=1)
@@ -80,7 +81,7 @@ def test_ranges_of_a_plain_file(one_file, small_blocks, monkeypatch):
 def test_tables_come_back_through_shared_memory_or_the_pipe(one_file, small_blocks, monkeypatch):
     serial = groupkit.read_webhooks(one_file, workers=1)
     used, mapped = [], []
-    real_dir, real_unspill = archive._spill_dir, archive._unspill
+    real_dir, real_unspill = engine.spill_dir, engine.unspill
 
     @contextlib.contextmanager
     def watched_dir():
@@ -92,8 +93,8 @@ def test_tables_come_back_through_shared_memory_or_the_pipe(one_file, small_bloc
         mapped.append(0 if part.spilled is None else len(part.spilled.tables))
         return real_unspill(part)
 
-    monkeypatch.setattr(archive, "_spill_dir", watched_dir)
-    monkeypatch.setattr(archive, "_unspill", watched_unspill)
+    monkeypatch.setattr(engine, "spill_dir", watched_dir)
+    monkeypatch.setattr(engine, "unspill", watched_unspill)
     _same(serial, groupkit.read_webhooks(one_file, workers=2))
     if used[0] is not None:  # a machine with /dev/shm: the files were used, then removed
         assert sum(mapped) > 0
@@ -105,7 +106,7 @@ def test_tables_come_back_through_shared_memory_or_the_pipe(one_file, small_bloc
         yield os.path.join(str(one_file.parent), "no-such-folder")
 
     mapped.clear()
-    monkeypatch.setattr(archive, "_spill_dir", broken_dir)
+    monkeypatch.setattr(engine, "spill_dir", broken_dir)
     _same(serial, groupkit.read_webhooks(one_file, workers=2))
     assert mapped and sum(mapped) == 0
 
@@ -135,7 +136,7 @@ def test_streamed_multi_member_gzip_without_shared_memory(
     gz = tmp_path / "two.ndjson.gz"
     gz.write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))
     spools = []
-    real_spool = archive._parallel_gzip
+    real_spool = engine._parallel_gzip
 
     def no_shm():
         return contextlib.nullcontext(None)
@@ -144,8 +145,8 @@ def test_streamed_multi_member_gzip_without_shared_memory(
         spools.append(args[-1])
         yield from real_spool(*args)
 
-    monkeypatch.setattr(archive, "_spill_dir", no_shm)
-    monkeypatch.setattr(archive, "_parallel_gzip", watched_spool)
+    monkeypatch.setattr(engine, "spill_dir", no_shm)
+    monkeypatch.setattr(engine, "_parallel_gzip", watched_spool)
     streamed = _in_blocks(gz, monkeypatch)
     plain = groupkit.read_webhooks(one_file, workers=1)
     for name, frame in plain.frames().items():

@@ -8,9 +8,9 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import GROUP, ndjson, status, statuses, text_message
 
 import groupkit
+from tests.load.webhooks import GROUP, ndjson, status, statuses, text_message
 
 HOOKS = [
     statuses(status("wamid.A", "sent")),

@@ -1,0 +1,22 @@
+"""Fixtures for the loader tests; the webhook builders are in ``webhooks.py``."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(name, data, gz=False) -> path of a file in a fresh folder."""
+
+    def _write(name: str, data: bytes | str, gz: bool = False) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = data.encode() if isinstance(data, str) else data
+        path.write_bytes(gzip.compress(raw) if gz else raw)
+        return path
+
+    return _write
