@@ -87,9 +87,24 @@ def read_webhooks(
     """
     check_on_error(on_error)
     started = time.perf_counter()
-    skipped: list[tuple[str, str]] = []
-    files = sources.expand(source, skipped)
-    return _load(files, on_error, progress, workers, started, skipped, cache)
+    for attempt in range(3):
+        skipped: list[tuple[str, str]] = []
+        live: dict[int, bytes] = {}
+        try:
+            files = sources.expand(source, skipped)
+            # Files groupkit receive is still writing: read now, up to their last newline.
+            for fidx, f in enumerate(files):
+                if f.path.endswith(sources.RECEIVING_SUFFIX):
+                    live[fidx], note = sources.read_receiving(f.path)
+                    skipped += [note] if note else []
+            break
+        except FileNotFoundError as exc:
+            # The receiver closed (and compressed) that file since the listing: list again.
+            if attempt == 2 or not str(exc.filename).endswith(sources.RECEIVING_SUFFIX):
+                raise
+    # A directory being written changes under the cache's keys: such a load is not cached.
+    cache = False if live else cache
+    return _load(files, on_error, progress, workers, started, skipped, cache, live)
 
 
 def parse_webhooks(
@@ -154,7 +169,9 @@ def check_on_error(on_error: str) -> None:
         raise ValueError(f"on_error must be 'collect' or 'raise', not {on_error!r}")
 
 
-def _load(files, on_error, progress, workers, started, skipped=None, cache=None) -> Archive:
+def _load(
+    files, on_error, progress, workers, started, skipped=None, cache=None, live=None
+) -> Archive:
     total = sum(f.size for f in files)
     store = keys = archive_key = None
     cached: dict[int, Part] = {}
@@ -165,7 +182,8 @@ def _load(files, on_error, progress, workers, started, skipped=None, cache=None)
         if (hit := store.get_archive(archive_key)) is not None:
             return _cached_archive(*hit, on_error, started, skipped)
         cached = store.get_parts(keys)
-    todo = [(fidx, f) for fidx, f in enumerate(files) if fidx not in cached]
+    live = live or {}
+    todo = [(fidx, f) for fidx, f in enumerate(files) if fidx not in cached and fidx not in live]
     work = sum(engine.work_size(f) for _, f in todo)
     workers = workers or os.cpu_count() or 1
     parallel = workers > 1 and work >= engine.PARALLEL_MIN_BYTES
@@ -196,6 +214,7 @@ def _load(files, on_error, progress, workers, started, skipped=None, cache=None)
             parts = _cache.merge_parts(parts)
             store.put_parts(keys, parts)
         parts += cached.values()
+        parts += [engine.run_block(i, 0, data, files[i].path) for i, data in live.items()]
         for part in parts:
             if part.layout is not None and part.layout.kind != "lines":
                 layouts[part.fidx] = part.layout

@@ -214,6 +214,32 @@ def decompressed_chunks(path: str, most: int = 1 << 20) -> Iterator[bytes | str]
                 return
 
 
+# The name ``groupkit receive`` gives the one file it is still appending to; closed
+# files lose the marker (they become ``.ndjson.gz``).
+RECEIVING_SUFFIX = ".receiving.ndjson"
+
+
+def read_receiving(path: str) -> tuple[bytes, tuple[str, str] | None]:
+    """The complete lines of a file ``groupkit receive`` is writing, and a note for
+    the load report about the unterminated line after them (None when there is none).
+
+    That line is one the receiver has not finished writing, so it has not answered
+    its sender yet: a load leaves it out and lists it in ``report.skipped_files`` as
+    in progress, not as a reject. A truncated last line of any other file is a reject.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read()
+    complete = data.rfind(b"\n") + 1
+    if complete == len(data):
+        return data, None
+    line = data.count(b"\n", 0, complete) + 1
+    why = (
+        f"in progress: groupkit receive is still writing this line ({len(data) - complete:,} "
+        "bytes so far, not yet acknowledged to its sender)"
+    )
+    return data[:complete], (f"{path}:{line}", why)
+
+
 def newlines(data) -> int:
     """Newlines in a bytes-like object: memchr in C, else numpy (~3x bytes.count)."""
     if _scan is not None:
