@@ -1,11 +1,18 @@
-"""groupkit: WhatsApp Business Platform group webhooks into tidy pandas frames.
+"""groupkit: what happened to the messages a business sent to WhatsApp groups.
 
-Read an archive of webhooks, look at the frames and the load report:
+groupkit reads archived WhatsApp Business Platform group webhooks into tidy pandas
+frames, measures delivery and read per group (latency, failures, who reads), charts
+it, writes an offline HTML report, and sends and pins group messages from Jupyter.
 
->>> import groupkit
->>> archive = groupkit.parse_webhooks([])
->>> archive.statuses.empty, archive.report.records_read
-(True, 0)
+A three-line tour::
+
+    archive = groupkit.read_webhooks("sample_data/webhooks")  # frames + load report
+    groups = groupkit.group_summary(archive)  # per group: rates, latency, top error
+    groupkit.groups_to_watch(groups)  # the slowest, most failing and least read
+
+In a shell, ``groupkit report sample_data/webhooks -o report.html`` writes all of it
+as one HTML page that works offline; ``groupkit --help`` lists the other commands,
+and the notebooks in ``notebooks/`` walk through each part.
 """
 
 from groupkit import schema
@@ -14,6 +21,8 @@ from groupkit.analytics import (
     error_catalog,
     error_summary,
     funnel,
+    group_summary,
+    groups_to_watch,
     latency_summary,
     read_coverage,
     send_times,
@@ -59,6 +68,8 @@ __all__ = [
     "error_catalog",
     "error_summary",
     "funnel",
+    "group_summary",
+    "groups_to_watch",
     "latency_summary",
     "parse_webhooks",
     "read_coverage",

@@ -6,10 +6,12 @@
 * :func:`error_summary` / :func:`error_catalog` -- errors by code, explained;
 * :func:`read_coverage` -- share of members at send time who read within a time;
 * :func:`bucket` -- Meta's half-hour / day / month time buckets;
-* :func:`send_times` -- from API acceptance (groupkit's send log) to ``sent``.
+* :func:`send_times` -- from API acceptance (groupkit's send log) to ``sent``;
+* :func:`group_summary` -- one row per group, what every view of groupkit shows;
+* :func:`groups_to_watch` -- the slowest, most failing and least read groups.
 
-Every function except :func:`error_summary` also accepts a frame already returned by
-:func:`deliveries`, so an expensive lifecycle is computed once.
+The lifecycle functions also accept a frame already returned by :func:`deliveries`
+(and :func:`group_summary` takes it as ``frame=``), so it is computed once.
 
 Examples
 --------
@@ -23,6 +25,7 @@ from groupkit.analytics.coverage import read_coverage
 from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries, empty_deliveries
 from groupkit.analytics.errors import error_catalog, error_summary
 from groupkit.analytics.funnel import funnel
+from groupkit.analytics.groups import group_names, group_summary, groups_to_watch
 from groupkit.analytics.latency import METRICS, latency_summary
 from groupkit.analytics.sends import send_times
 
@@ -36,6 +39,9 @@ __all__ = [
     "error_catalog",
     "error_summary",
     "funnel",
+    "group_names",
+    "group_summary",
+    "groups_to_watch",
     "latency_summary",
     "read_coverage",
     "send_times",

@@ -14,7 +14,14 @@ from groupkit.analytics._common import as_list
 from groupkit.analytics._time import bucket
 from groupkit.catalog import CATALOG, lookup
 
-__all__ = ["error_catalog", "error_summary"]
+__all__ = ["DELIVERY_ORIGINS", "INBOUND_ORIGINS", "error_catalog", "error_summary"]
+
+# Where an error sat (``archive.errors["origin"]``) decides what it is about: a failed
+# status is a message the business sent that did not reach someone; an error on an
+# inbound message (130501 "unsupported", ...) is something a participant posted that
+# WhatsApp could not pass on, and says nothing about delivery.
+DELIVERY_ORIGINS = ("status",)
+INBOUND_ORIGINS = ("message",)
 
 _CATALOG_COLUMNS = {
     "code": "Int64",
@@ -85,7 +92,11 @@ def _describe(codes: pd.Series, webhook: pd.DataFrame) -> pd.DataFrame:
 
 
 def error_summary(
-    archive: Any, *, by: str | Sequence[str] | None = None, freq: str | None = None
+    archive: Any,
+    *,
+    by: str | Sequence[str] | None = None,
+    freq: str | None = None,
+    origin: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Errors in the archive by code, with what each code means and how often it came.
 
@@ -102,6 +113,11 @@ def error_summary(
     freq
         Also split by the bucket of the error's ``timestamp``: ``"half_hour"``,
         ``"day"`` or ``"month"``.
+    origin
+        Only errors that sat there (``archive.errors["origin"]``): ``"status"``
+        (:data:`DELIVERY_ORIGINS`, delivery failures), ``"message"``
+        (:data:`INBOUND_ORIGINS`, inbound messages WhatsApp could not pass on),
+        ``"webhook"``, ``"group_event"``, or several; ``None`` for all.
 
     Returns
     -------
@@ -123,12 +139,17 @@ def error_summary(
     >>> out = error_summary(SimpleNamespace(errors=errors))
     >>> out[["code", "family", "title", "count"]].values.tolist()
     [[131049, 'general', 'Meta chose not to deliver', 1], [999999, 'unknown', 'Brand new error', 1]]
+    >>> errors["origin"] = ["status", "message"]
+    >>> error_summary(SimpleNamespace(errors=errors), origin="status")["code"].tolist()
+    [131049]
     """
     if is_dask(archive):
         from groupkit.dask.analytics import error_summary as dask_error_summary
 
-        return dask_error_summary(archive, by=by, freq=freq)
+        return dask_error_summary(archive, by=by, freq=freq, origin=origin)
     errors = archive.errors
+    if origin is not None:
+        errors = errors[errors["origin"].astype("str").isin(as_list(origin))]
     keys = as_list(by)
     table = errors[[*keys, "code", "timestamp"]].copy()
     if freq is not None:

@@ -146,7 +146,11 @@ def funnel(
 
 
 def error_summary(
-    archive: Any, *, by: str | Sequence[str] | None = None, freq: str | None = None
+    archive: Any,
+    *,
+    by: str | Sequence[str] | None = None,
+    freq: str | None = None,
+    origin: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`groupkit.error_summary` of a :class:`~groupkit.dask.DaskArchive`.
 
@@ -165,9 +169,11 @@ def error_summary(
     True
     """
     needed = [*as_list(by), "code", "timestamp", "title", "message", "details", "href"]
+    if origin is not None:
+        needed.append("origin")
     columns = list(dict.fromkeys(needed))
     errors = archive.errors[columns].compute().reset_index(drop=True)
-    return pandas_error_summary(SimpleNamespace(errors=errors), by=by, freq=freq)
+    return pandas_error_summary(SimpleNamespace(errors=errors), by=by, freq=freq, origin=origin)
 
 
 # --------------------------------------------------------------------------- internals

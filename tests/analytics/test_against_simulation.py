@@ -97,10 +97,11 @@ def test_funnel_counts_equal_the_truth_outcomes(case):
     got = funnel(frame, by=None).iloc[0]
     known = {o.group_id for o in sim.truth.outcomes}
     truth = sim.truth.deliveries
-    recipients = truth[truth["participant_id"].notna()]
     assert got["messages"] == len(sim.truth.outcomes) == truth["message_id"].nunique()
     assert got["messages_failed"] == sum(o.failed_at is not None for o in sim.truth.outcomes)
-    assert got["recipients"] == len(recipients)
+    # Every truth row is a receipt: a participant, or the unknown recipients of a message.
+    assert got["recipients"] == len(truth)
+    assert got["recipients_unknown"] == truth["participant_id"].isna().sum()
     assert got["read"] == sum(
         1
         for o in sim.truth.outcomes
@@ -109,7 +110,9 @@ def test_funnel_counts_equal_the_truth_outcomes(case):
         if r.read_at is not None
     )
     assert got["recipients"] >= got["delivered"] >= got["read"]
-    assert got["failed"] == (recipients["state"] == "failed").sum()
+    assert got["failed"] == (truth["state"] == "failed").sum()
+    assert got["pending"] == truth["state"].isin(["pending", "sent"]).sum()
+    assert got["delivered"] + got["failed"] + got["pending"] == got["recipients"]
     assert known  # the simulation sent something
 
 
