@@ -23,6 +23,7 @@ _COMMANDS: dict[str, str] = {
     "export": "groupkit._cli_archive:export",
     "report": "groupkit.report:command",
     "dashboard": "groupkit.widgets.dashboard:command",
+    "receive": "groupkit._cli_receive:command",
     "sandbox": "groupkit.sandbox.cli:command",
     "simulate": "groupkit.simulate.cli:command",
 }
