@@ -1,5 +1,9 @@
 """A local sandbox of the WhatsApp Groups API, for tests and notebooks with no account.
 
+Runs on uvicorn and starlette (the ``receiver`` extra): the rules and state in
+:mod:`~groupkit.sandbox.state`, the HTTP in :mod:`~groupkit.sandbox.routes`, the
+webhooks in :mod:`~groupkit.sandbox.emitter`.
+
 Examples
 --------
 >>> from groupkit.sandbox import serve
@@ -8,7 +12,7 @@ Examples
 True
 """
 
-from groupkit.sandbox._emitter import signature
 from groupkit.sandbox.server import Sandbox, serve
+from groupkit.signatures import sign as signature
 
 __all__ = ["Sandbox", "serve", "signature"]

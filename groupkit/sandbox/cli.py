@@ -30,8 +30,9 @@ from groupkit.sandbox.server import serve
 @click.option(
     "--app-secret",
     default=None,
-    envvar="GROUPKIT_SANDBOX_APP_SECRET",
-    help="Sign webhook POSTs with X-Hub-Signature-256 (or set GROUPKIT_SANDBOX_APP_SECRET).",
+    envvar=["GROUPKIT_SANDBOX_APP_SECRET", "GROUPKIT_APP_SECRET"],
+    help="Sign webhook POSTs with X-Hub-Signature-256 (or set GROUPKIT_SANDBOX_APP_SECRET, "
+    "or GROUPKIT_APP_SECRET as for groupkit receive).",
 )
 @click.option(
     "--api-key",

@@ -4,14 +4,17 @@ Webhooks are scheduled on the *simulated* timeline (unix seconds as the model dr
 them) and released on the wall clock ``time_scale`` times faster, so a read an hour
 after sending arrives 3.6 s later at ``time_scale=0.001``. The archive keeps the
 simulated time as ``received_at`` so it agrees with the statuses' timestamps.
+
+With a webhook URL, each webhook is also POSTed there, signed as Meta signs
+(``X-Hub-Signature-256``), and retried a few times when the answer is not 200, as
+Meta retries (so a receiver may see one twice: delivery is at least once). Point it
+at ``groupkit receive`` to test the sandbox, the receiver and the loader end to end.
 """
 
 from __future__ import annotations
 
 import collections
-import hashlib
 import heapq
-import hmac
 import itertools
 import json
 import logging
@@ -23,20 +26,13 @@ from typing import Any
 
 import httpx
 
+from groupkit.signatures import META_HEADER, sign
+
 _log = logging.getLogger("groupkit.sandbox")
 
 ARCHIVE_FILE = "sandbox-webhooks.ndjson"
-
-
-def signature(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` value Meta sends: ``sha256=<hex HMAC-SHA256>``.
-
-    Examples
-    --------
-    >>> signature(b"{}", "secret")[:7]
-    'sha256='
-    """
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+# A webhook POST that is not answered 200 is tried again after these pauses, then dropped.
+RETRY_PAUSES = (0.05, 0.2)
 
 
 class Emitter:
@@ -63,7 +59,8 @@ class Emitter:
         self._stopping = False
         # The most recent webhooks, for tests and notebooks; bounded for long CLI runs.
         self.emitted: collections.deque[dict[str, Any]] = collections.deque(maxlen=10_000)
-        self.delivery_failures = 0
+        self.delivered = 0  # POSTs answered 200
+        self.delivery_failures = 0  # webhooks no attempt delivered
         self._http = httpx.Client(timeout=5.0) if webhook_url else None
         self._thread = threading.Thread(target=self._run, name="groupkit-sandbox-emitter")
         self._thread.daemon = True
@@ -144,12 +141,18 @@ class Emitter:
             return
         headers = {"Content-Type": "application/json"}
         if self._app_secret:
-            headers["X-Hub-Signature-256"] = signature(body, self._app_secret)
-        try:
-            response = self._http.post(self._webhook_url, content=body, headers=headers)
-            ok = response.status_code == 200
-        except httpx.HTTPError as exc:
-            ok = False
-            _log.info("webhook POST failed: %s", type(exc).__name__)
-        if not ok:
-            self.delivery_failures += 1
+            headers[META_HEADER] = sign(body, self._app_secret)
+        why = ""
+        for pause in (*RETRY_PAUSES, None):
+            try:
+                response = self._http.post(self._webhook_url, content=body, headers=headers)
+                if response.status_code == 200:
+                    self.delivered += 1
+                    return
+                why = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                why = type(exc).__name__
+            if pause is not None:
+                time.sleep(pause)
+        _log.info("webhook POST failed after %d attempts: %s", len(RETRY_PAUSES) + 1, why)
+        self.delivery_failures += 1
