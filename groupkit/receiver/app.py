@@ -132,6 +132,13 @@ class Receiver:
 
     async def webhook(self, request: Request) -> Response:
         """One webhook POST (see the module docstring for the order of the checks)."""
+        self.metrics.add("posts_in_flight")
+        try:
+            return await self._webhook(request)
+        finally:
+            self.metrics.add("posts_in_flight", -1)
+
+    async def _webhook(self, request: Request) -> Response:
         headers = request.headers
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:

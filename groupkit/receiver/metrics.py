@@ -39,6 +39,11 @@ COUNTERS = {
     "handshakes_refused": "Subscription handshakes refused (403).",
 }
 
+# name -> help text; each is a gauge (a level now, not a count)
+GAUGES = {
+    "posts_in_flight": "POSTs being read, checked or written now.",
+}
+
 # Upper bounds of the fsync latency histogram, in seconds.
 FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -48,7 +53,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts = dict.fromkeys(COUNTERS, 0)
+        self._counts = dict.fromkeys([*COUNTERS, *GAUGES], 0)
         self._buckets = [0] * (len(FSYNC_BUCKETS) + 1)
         self._fsync_seconds = 0.0
         self._fsync_max = 0.0
@@ -59,7 +64,7 @@ class Metrics:
         return f"Metrics(accepted={snap['accepted']}, fsyncs={snap['fsyncs']})"
 
     def add(self, name: str, amount: int = 1) -> None:
-        """Add ``amount`` to the counter ``name`` (one of ``COUNTERS``)."""
+        """Add ``amount`` to the counter or gauge ``name`` (``COUNTERS``, ``GAUGES``)."""
         with self._lock:
             self._counts[name] += amount
 
@@ -94,6 +99,10 @@ class Metrics:
         for name, help_text in COUNTERS.items():
             metric = f"groupkit_receiver_{name}_total"
             lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter"]
+            lines.append(f"{metric} {counts[name]}")
+        for name, help_text in GAUGES.items():
+            metric = f"groupkit_receiver_{name}"
+            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
             lines.append(f"{metric} {counts[name]}")
         metric = "groupkit_receiver_fsync_seconds"
         lines += [f"# HELP {metric} Time one archive sync took.", f"# TYPE {metric} histogram"]

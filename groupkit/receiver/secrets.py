@@ -121,7 +121,7 @@ def _read_file(path: Path) -> dict[str, str]:
             raise ReceiverError(f"{path}:{number}: expected NAME=value")
         if name not in known:
             raise ReceiverError(
-                f"{path}:{number}: unknown name {name[:40]!r}; use {', '.join(sorted(known))}"
+                f"{path}:{number}: not a name groupkit knows; use {', '.join(sorted(known))}"
             )
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
