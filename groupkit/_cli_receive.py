@@ -137,7 +137,7 @@ def command(
         click.echo("health: /healthz  metrics: /metrics  stop: SIGTERM or Ctrl-C (drains)")
 
     try:
-        receiver = server.run(
+        receiver = server.run_until_signal(
             out,
             host=host,
             port=port,

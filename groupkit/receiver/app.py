@@ -63,6 +63,14 @@ class Receiver:
         The :class:`~groupkit.receiver.metrics.Metrics` served at ``/metrics``.
     url
         Set by :func:`groupkit.receiver.serve` to where it listens.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from groupkit.receiver import ReceiverSecrets, Secret
+    >>> receiver = Receiver(tempfile.mkdtemp(), secrets=ReceiverSecrets(app_secret=Secret("x")))
+    >>> receiver.max_body, receiver.journal.running
+    (4194304, False)
     """
 
     def __init__(

@@ -1,5 +1,5 @@
 """Serve the receiver app on uvicorn: on a background thread (:func:`serve`) or in the
-foreground until SIGTERM (:func:`run`, what ``groupkit receive`` calls)."""
+foreground until SIGTERM (:func:`run_until_signal`, what ``groupkit receive`` calls)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from groupkit._asgi import BackgroundServer, bind, run_foreground
 from groupkit.receiver.app import Receiver, app
 
-__all__ = ["run", "serve"]
+__all__ = ["serve"]
 
 
 @contextlib.contextmanager
@@ -62,7 +62,7 @@ def serve(
         receiver.close()
 
 
-def run(
+def run_until_signal(
     out: str | os.PathLike[str],
     *,
     host: str = "127.0.0.1",
@@ -71,10 +71,12 @@ def run(
     on_ready: Any = None,
     **options: Any,
 ) -> Receiver:
-    """Serve a receiver in this thread until SIGTERM or Ctrl-C, then drain and close.
+    """``groupkit receive``: serve in the main thread until SIGTERM or Ctrl-C, drain, close.
 
-    ``on_ready(receiver)`` is called once the socket listens and the app is built.
-    Returns the receiver (its metrics hold the run's counts).
+    Not public API (use the command, :func:`groupkit.receiver.app` in your own server,
+    or :func:`serve`): it takes over the process's SIGTERM handling. ``on_ready(receiver)``
+    is called once the socket listens and the archive is open. Returns the receiver,
+    whose metrics hold the run's counts.
     """
     asgi = app(out, **options)
     receiver: Receiver = asgi.state.receiver

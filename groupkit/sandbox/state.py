@@ -300,6 +300,17 @@ class SandboxState:
 
         Returns the path's parts (version prefix removed), whether it is a Meta-style
         path, and the fault to apply to it, if any.
+
+        Examples
+        --------
+        >>> state = SandboxState(api_key="k", groups=0)
+        >>> state.admit("/v23.0/106540352242922/messages", {"Authorization": "Bearer k"})
+        (['106540352242922', 'messages'], True, None)
+        >>> try:
+        ...     state.admit("/groups", {})
+        ... except ApiError as err:
+        ...     print(err.status, err.body)
+        401 {'error': 'Unauthorized - Invalid or missing D360-API-KEY'}
         """
         parts = [p for p in path.split("/") if p]
         meta_style = bool(parts) and bool(VERSION.fullmatch(parts[0]))
@@ -320,7 +331,15 @@ class SandboxState:
     def route(
         self, method: str, parts: list[str], meta_style: bool, query: dict[str, str], body: Any
     ) -> tuple[int, dict[str, Any]]:
-        """Answer an admitted request whose JSON body (or None) is decoded."""
+        """Answer an admitted request whose JSON body (or None) is decoded.
+
+        Examples
+        --------
+        >>> state = SandboxState(groups=2, seed=1)
+        >>> status, body = state.route("GET", ["groups"], False, {"limit": "1"}, None)
+        >>> status, len(body["data"]["groups"]), "next" in body["paging"]
+        (200, 1, True)
+        """
         path = "/" + "/".join(parts)
         if len(parts) == 2 and parts[1] in ("messages", "groups"):
             if parts[0] != self.phone_number_id:
