@@ -42,7 +42,7 @@ from groupkit.client import (
     TransportError,
 )
 from groupkit.exceptions import ArchiveError, GroupkitError
-from groupkit.load import parse_webhooks, read_webhooks
+from groupkit.load import parse_webhooks, read_record, read_webhooks
 
 __version__ = "0.1.0"
 
@@ -73,6 +73,7 @@ __all__ = [
     "latency_summary",
     "parse_webhooks",
     "read_coverage",
+    "read_record",
     "read_webhooks",
     "schema",
     "send_times",

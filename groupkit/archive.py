@@ -50,6 +50,8 @@ class LoadReport:
     unknown_fields: dict[str, int] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
+    # What an analyst must know to read the frames right (a value whose meaning changed).
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def rejects_frame(self) -> pd.DataFrame:
@@ -82,6 +84,9 @@ class LoadReport:
         if self.skipped_files:
             lines += ["", "files skipped:"]
             lines += [f"  {path}: {why}" for path, why in self.skipped_files]
+        if self.notes:
+            lines += ["", "notes:"]
+            lines += [f"  {note}" for note in self.notes]
         if self.unknown_fields:
             lines += ["", "fields kept raw in other_changes:"]
             lines += [f"  {k}: {v:,}" for k, v in sorted(self.unknown_fields.items())]
@@ -92,7 +97,7 @@ class LoadReport:
                 lines.append(f"  ... and {len(self.rejects) - 20:,} more (see .rejects)")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, heading: bool = True) -> str:
         esc = html.escape
         rows = "".join(
             f"<tr><td>{esc(n)}</td><td>{self.rows.get(n, 0):,}</td>"
@@ -100,7 +105,7 @@ class LoadReport:
             for n in schema.FRAMES
         )
         parts = [
-            "<div><b>Load report</b>",
+            "<div><b>Load report</b>" if heading else "<div>",
             f"<p>{self.files_read:,} files ({self.bytes_read / 1e6:,.1f} MB), "
             f"{self.records_read:,} records, {self.webhooks_parsed:,} webhooks parsed, "
             f"<b>{len(self.rejects):,} rejects</b>, {self.seconds:,.2f} s</p>",
@@ -113,6 +118,8 @@ class LoadReport:
                 f"<li><code>{esc(p)}</code>: {esc(why)}</li>" for p, why in self.skipped_files
             )
             parts.append(f"<p>Files skipped:</p><ul>{items}</ul>")
+        if self.notes:
+            parts.append("".join(f"<p><b>Note:</b> {esc(n)}</p>" for n in self.notes))
         if self.unknown_fields:
             kept = ", ".join(f"{esc(k)} ({v:,})" for k, v in sorted(self.unknown_fields.items()))
             parts.append(f"<p>Fields kept raw in <code>other_changes</code>: {kept}</p>")

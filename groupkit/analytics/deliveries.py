@@ -381,6 +381,10 @@ def deliveries(archive: Any) -> pd.DataFrame:
         return dask_deliveries(archive)
     statuses = archive.statuses
     membership = archive.membership
+    # Participants a request failed to add or remove did not change who is a member.
+    changed = membership["change"].isin(["join", "leave"]).to_numpy()
+    if not changed.all():
+        membership = membership.loc[changed].reset_index(drop=True)
     # The lifecycle works on integer codes and on the positions (`rows`) of the usable
     # statuses, and copies strings out of the archive only for the rows of the result:
     # a million-status archive must not be duplicated in memory on the way.

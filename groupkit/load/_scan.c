@@ -9,11 +9,13 @@
  *
  * The lane is deliberately narrow so that it never reads a line differently from
  * the walker.  It takes a line only if the whole line is strict JSON of the
- * common shape, with every string plain printable ASCII (no escapes), no numbers
- * anywhere, no duplicate key among those it reads, and statuses that each have
- * an "id", no error objects and a timestamp of 1-18 digits (or none).  Any doubt
- * at all, and the line goes to the walker: a test compares the two on every
- * archive the suite reads and on mutated lines.
+ * common shape, every key in it is one that groupkit.schema declares (so no
+ * row has an "extra" and nothing goes to other_changes), every string is plain
+ * printable ASCII (no escapes), no number but entry[].time and the timestamps
+ * (1-18 digits), no duplicate key, and statuses that each have an "id" and no
+ * error objects.  Any doubt at all, and the line goes to the walker: tests check
+ * the paths below against the declaration and compare the two readers on every
+ * archive the suite reads and on generated and mutated lines.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -52,10 +54,11 @@ static int buf_put(Buf *b, const void *src, Py_ssize_t n)
     return 0;
 }
 
-/* Columns of the statuses frame that the lane fills with text. */
+/* Columns the lane fills with text, in this order (see TEXT_COLUMNS below). */
 enum {
     C_ID, C_STATUS, C_RID, C_RTYPE, C_GID, C_RPID, C_PRID, C_RPUID, C_RPPUID, C_BIZ,
-    C_CONV_ID, C_CONV_CAT, C_PCAT, C_PTYPE, C_PMODEL, C_WABA, C_PN, N_TEXT
+    C_RUID, C_RPARENT, C_CONV_ID, C_CONV_CAT, C_PCAT, C_PTYPE, C_PMODEL, C_PSUB, C_WABA, C_PN,
+    C_DPN, N_TEXT
 };
 /* Fields read from the status object itself, in the order of the enum above. */
 #define NAME(w) {w, sizeof(w) - 1}
@@ -66,18 +69,46 @@ static const struct {
     NAME("id"), NAME("status"), NAME("recipient_id"), NAME("recipient_type"), NAME("group_id"),
     NAME("recipient_participant_id"), NAME("participant_recipient_id"),
     NAME("recipient_participant_user_id"), NAME("recipient_participant_parent_user_id"),
-    NAME("biz_opaque_callback_data"),
+    NAME("biz_opaque_callback_data"), NAME("recipient_user_id"), NAME("recipient_parent_user_id"),
 };
-#define N_OWN 10
+#define N_OWN 12
+/* The raw text columns, named as groupkit/load/lane.py reads them. */
+static const char *TEXT_COLUMNS[N_TEXT] = {
+    "message_id", "status", "recipient_id", "recipient_type", "group_id",
+    "recipient_participant_id", "participant_recipient_id", "participant_user_id",
+    "participant_parent_user_id", "biz_opaque_callback_data", "recipient_user_id",
+    "recipient_parent_user_id", "conversation_id", "conversation_category", "pricing_category",
+    "pricing_type", "pricing_model", "pricing_subtype", "waba_id", "phone_number_id",
+    "display_phone_number",
+};
+/* Every JSON path the lane reads (groupkit.schema's spelling); any other key sends
+ * the line to the walker.  A test checks them against the declaration. */
+static const char *PATHS[] = {
+    "object", "@entry.id", "@entry.time", "@change.field", "value.messaging_product",
+    "@value.metadata.phone_number_id", "@value.metadata.display_phone_number",
+    "id", "status", "recipient_id", "recipient_type", "group_id", "recipient_participant_id",
+    "participant_recipient_id", "recipient_participant_user_id",
+    "recipient_participant_parent_user_id", "biz_opaque_callback_data", "recipient_user_id",
+    "recipient_parent_user_id", "timestamp", "errors", "conversation.id", "conversation.origin.type",
+    "conversation.expiration_timestamp", "pricing.category", "pricing.type",
+    "pricing.pricing_model", "pricing.subtype", "pricing.billable",
+    "conversation.pricing.category", "conversation.pricing.type",
+    "conversation.pricing.pricing_model", "conversation.pricing.subtype",
+    "conversation.pricing.billable",
+};
+#define N_PATHS (sizeof PATHS / sizeof PATHS[0])
+
+typedef struct {
+    int64_t v;
+    int has;
+} Int;
 
 typedef struct {
     Str own[N_OWN];
     Str conv_id, conv_cat;
-    Str sib[3], nest[3]; /* category, type, pricing_model */
+    Str sib[4], nest[4]; /* category, type, pricing_model, subtype */
     int sib_billable, nest_billable; /* -1 null, 0 false, 1 true */
-    int has_sib;
-    int64_t ts;
-    int has_ts;
+    Int ts, expires;
 } Status;
 
 typedef struct {
@@ -86,7 +117,7 @@ typedef struct {
 
 typedef struct {
     TextCol text[N_TEXT];
-    Buf ts_valid, ts, bill_valid, bill, loc;
+    Buf ts_valid, ts, exp_valid, exp, time_valid, time, bill_valid, bill, loc;
     Py_ssize_t rows;
     Status *st; /* the statuses of the line being read */
     Py_ssize_t nst, capst;
@@ -192,54 +223,6 @@ static int member(P *x, int *first, Str *key)
 #define MEMBERS(x, k, r) for (int first_ = 1; ((r) = member((x), &first_, &(k))) == 1;)
 #define END(r) return (r) ? ROUTE : 0
 
-/* Any value but a number, checked strictly and thrown away. */
-static int skip(P *x, int depth)
-{
-    Str s;
-    int r;
-    if (depth > 64 || x->p >= x->e)
-        return ROUTE;
-    switch (*x->p) {
-    case '"':
-        return str(x, &s);
-    case 't':
-        return lit(x, "true", 4);
-    case 'f':
-        return lit(x, "false", 5);
-    case 'n':
-        return lit(x, "null", 4);
-    case '{':
-        MEMBERS(x, s, r)
-        {
-            if (skip(x, depth + 1))
-                return ROUTE;
-        }
-        END(r);
-    case '[':
-        x->p++;
-        ws(x);
-        if (at(x, ']')) {
-            x->p++;
-            return 0;
-        }
-        for (;;) {
-            if (skip(x, depth + 1))
-                return ROUTE;
-            ws(x);
-            if (at(x, ']')) {
-                x->p++;
-                return 0;
-            }
-            if (!at(x, ','))
-                return ROUTE;
-            x->p++;
-            ws(x);
-        }
-    default:
-        return ROUTE; /* numbers, and anything that is not JSON */
-    }
-}
-
 /* null, or an empty list. */
 static int nothing(P *x)
 {
@@ -255,17 +238,15 @@ static int nothing(P *x)
     return 0;
 }
 
-static int pricing(P *x, Str f[3], int *billable, int *present)
+static int pricing(P *x, Str f[4], int *billable)
 {
     Str k;
     int r;
     unsigned seen = 0;
-    f[0].p = f[1].p = f[2].p = NULL;
+    f[0].p = f[1].p = f[2].p = f[3].p = NULL;
     *billable = -1;
-    *present = 0;
     if (at(x, 'n'))
         return lit(x, "null", 4);
-    *present = 1;
     MEMBERS(x, k, r)
     {
         if (KEY(k, "billable")) {
@@ -292,7 +273,12 @@ static int pricing(P *x, Str f[3], int *billable, int *present)
             if (str_or_null(x, &f[2]))
                 return ROUTE;
         }
-        else if (skip(x, 0))
+        else if (KEY(k, "subtype")) {
+            ONCE(4);
+            if (str_or_null(x, &f[3]))
+                return ROUTE;
+        }
+        else
             return ROUTE;
     }
     END(r);
@@ -315,16 +301,51 @@ static int one_field(P *x, const char *name, Str *out)
             if (str_or_null(x, out))
                 return ROUTE;
         }
-        else if (skip(x, 0))
+        else
             return ROUTE;
     }
     END(r);
 }
 
+/* null, or 1-18 decimal digits: as a string, or (numbers allowed) as a bare number. */
+static int digits(P *x, Int *out, int numbers)
+{
+    Str s;
+    out->has = 0;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    if (at(x, '"')) {
+        if (str(x, &s))
+            return ROUTE;
+    }
+    else {
+        if (!numbers)
+            return ROUTE;
+        s.p = x->p;
+        while (x->p < x->e && *x->p >= '0' && *x->p <= '9')
+            x->p++;
+        s.n = x->p - s.p;
+        /* 1.5, 1e9, -1: the walker reads those */
+        if (x->p < x->e && (*x->p == '.' || *x->p == 'e' || *x->p == 'E'))
+            return ROUTE;
+    }
+    if (s.n < 1 || s.n > 18)
+        return ROUTE;
+    int64_t v = 0;
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return ROUTE;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    out->v = v;
+    out->has = 1;
+    return 0;
+}
+
 static int conversation(P *x, Status *st)
 {
     Str k;
-    int r, present;
+    int r;
     unsigned seen = 0;
     if (at(x, 'n'))
         return lit(x, "null", 4);
@@ -342,31 +363,18 @@ static int conversation(P *x, Status *st)
         }
         else if (KEY(k, "pricing")) {
             ONCE(2);
-            if (pricing(x, st->nest, &st->nest_billable, &present))
+            if (pricing(x, st->nest, &st->nest_billable))
                 return ROUTE;
         }
-        else if (skip(x, 0))
+        else if (KEY(k, "expiration_timestamp")) {
+            ONCE(3);
+            if (digits(x, &st->expires, 1))
+                return ROUTE;
+        }
+        else
             return ROUTE;
     }
     END(r);
-}
-
-static int timestamp(P *x, Status *st)
-{
-    Str s;
-    if (at(x, 'n'))
-        return lit(x, "null", 4);
-    if (str(x, &s) || s.n < 1 || s.n > 18)
-        return ROUTE;
-    int64_t v = 0;
-    for (Py_ssize_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return ROUTE;
-        v = v * 10 + (s.p[i] - '0');
-    }
-    st->ts = v;
-    st->has_ts = 1;
-    return 0;
 }
 
 static int status(P *x, Status *st)
@@ -389,7 +397,7 @@ static int status(P *x, Status *st)
         }
         else if (KEY(k, "timestamp")) {
             ONCE(N_OWN);
-            if (timestamp(x, st))
+            if (digits(x, &st->ts, 0))
                 return ROUTE;
         }
         else if (KEY(k, "conversation")) {
@@ -399,7 +407,7 @@ static int status(P *x, Status *st)
         }
         else if (KEY(k, "pricing")) {
             ONCE(N_OWN + 2);
-            if (pricing(x, st->sib, &st->sib_billable, &st->has_sib))
+            if (pricing(x, st->sib, &st->sib_billable))
                 return ROUTE;
         }
         else if (KEY(k, "errors")) {
@@ -407,7 +415,7 @@ static int status(P *x, Status *st)
             if (nothing(x))
                 return ROUTE;
         }
-        else if (skip(x, 0))
+        else
             return ROUTE;
     }
     if (r || st->own[C_ID].p == NULL)
@@ -447,7 +455,47 @@ static int statuses(P *x, Out *o)
     }
 }
 
-static int value(P *x, Out *o, Str *pn)
+/* The text `want`, and nothing else. */
+static int exactly(P *x, const char *want)
+{
+    Str s;
+    Py_ssize_t n = (Py_ssize_t)strlen(want);
+    if (str(x, &s) || s.n != n || memcmp(s.p, want, (size_t)n) != 0)
+        return ROUTE;
+    return 0;
+}
+
+typedef struct {
+    Str waba, pn, dpn;
+    Int time;
+} Ctx;
+
+static int metadata(P *x, Ctx *c)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "phone_number_id")) {
+            ONCE(0);
+            if (str_or_null(x, &c->pn))
+                return ROUTE;
+        }
+        else if (KEY(k, "display_phone_number")) {
+            ONCE(1);
+            if (str_or_null(x, &c->dpn))
+                return ROUTE;
+        }
+        else
+            return ROUTE;
+    }
+    END(r);
+}
+
+static int value(P *x, Out *o, Ctx *c)
 {
     Str k;
     int r;
@@ -456,7 +504,7 @@ static int value(P *x, Out *o, Str *pn)
     {
         if (KEY(k, "metadata")) {
             ONCE(0);
-            if (one_field(x, "phone_number_id", pn))
+            if (metadata(x, c))
                 return ROUTE;
         }
         else if (KEY(k, "statuses")) {
@@ -464,13 +512,18 @@ static int value(P *x, Out *o, Str *pn)
             if ((r = statuses(x, o)))
                 return r;
         }
+        else if (KEY(k, "messaging_product")) {
+            ONCE(2);
+            if (exactly(x, "whatsapp"))
+                return ROUTE;
+        }
         else if (KEY(k, "messages") || KEY(k, "contacts") || KEY(k, "groups") ||
                  KEY(k, "errors")) {
             /* Anything but null here: a line for the walker. */
             if (lit(x, "null", 4))
                 return ROUTE;
         }
-        else if (skip(x, 0))
+        else
             return ROUTE;
     }
     if (r || !(seen & 2))
@@ -478,7 +531,7 @@ static int value(P *x, Out *o, Str *pn)
     return 0;
 }
 
-static int change(P *x, Out *o, Str *pn)
+static int change(P *x, Out *o, Ctx *c)
 {
     Str k, field = {NULL, 0};
     int r;
@@ -492,10 +545,10 @@ static int change(P *x, Out *o, Str *pn)
         }
         else if (KEY(k, "value")) {
             ONCE(1);
-            if ((r = value(x, o, pn)))
+            if ((r = value(x, o, c)))
                 return r;
         }
-        else if (skip(x, 0))
+        else
             return ROUTE;
     }
     if (r || seen != 3 || !KEY(field, "messages"))
@@ -519,7 +572,7 @@ static int change(P *x, Out *o, Str *pn)
         (x)->p++;            \
     } while (0)
 
-static int entry(P *x, Out *o, Str *waba, Str *pn)
+static int entry(P *x, Out *o, Ctx *c)
 {
     Str k;
     int r;
@@ -528,14 +581,19 @@ static int entry(P *x, Out *o, Str *waba, Str *pn)
     {
         if (KEY(k, "id")) {
             ONCE(0);
-            if (str_or_null(x, waba))
+            if (str_or_null(x, &c->waba))
                 return ROUTE;
         }
         else if (KEY(k, "changes")) {
             ONCE(1);
-            ONLY_ONE(x, change(x, o, pn));
+            ONLY_ONE(x, change(x, o, c));
         }
-        else if (skip(x, 0))
+        else if (KEY(k, "time")) {
+            ONCE(2);
+            if (digits(x, &c->time, 1))
+                return ROUTE;
+        }
+        else
             return ROUTE;
     }
     if (r || !(seen & 2))
@@ -543,7 +601,7 @@ static int entry(P *x, Out *o, Str *waba, Str *pn)
     return 0;
 }
 
-static int record(P *x, Out *o, Str *waba, Str *pn)
+static int record(P *x, Out *o, Ctx *c)
 {
     Str k;
     int r;
@@ -552,13 +610,15 @@ static int record(P *x, Out *o, Str *waba, Str *pn)
     {
         if (KEY(k, "entry")) {
             ONCE(0);
-            ONLY_ONE(x, entry(x, o, waba, pn));
+            ONLY_ONE(x, entry(x, o, c));
         }
-        else if (KEY(k, "received_at") || KEY(k, "body") || KEY(k, "payload")) {
-            return ROUTE; /* envelopes take the walker's path */
+        else if (KEY(k, "object")) {
+            ONCE(1);
+            if (exactly(x, "whatsapp_business_account"))
+                return ROUTE;
         }
-        else if (skip(x, 0))
-            return ROUTE;
+        else
+            return ROUTE; /* envelopes and anything undeclared take the walker's path */
     }
     if (r || !(seen & 1))
         return ROUTE;
@@ -594,25 +654,38 @@ static int put_bit(Buf *b, Py_ssize_t row, int on)
     return 0;
 }
 
-static int emit(Out *o, Str waba, Str pn, int64_t loc)
+static int put_int(Buf *valid, Buf *values, Py_ssize_t row, Int v)
+{
+    int64_t value = v.has ? v.v : 0;
+    if (put_bit(valid, row, v.has) || buf_put(values, &value, sizeof value))
+        return -1;
+    return 0;
+}
+
+/* A declared column with two paths: the first that holds a value wins. */
+static inline Str first(Str a, Str b) { return a.p != NULL ? a : b; }
+
+static int emit(Out *o, Ctx *c, int64_t loc)
 {
     for (Py_ssize_t i = 0; i < o->nst; i++) {
         Status *st = &o->st[i];
         Py_ssize_t row = o->rows;
-        Str *price = st->has_sib ? st->sib : st->nest;
-        int billable = st->has_sib ? st->sib_billable : st->nest_billable;
-        for (int c = 0; c < N_OWN; c++)
-            if (put_text(&o->text[c], row, st->own[c]))
+        int billable = st->sib_billable >= 0 ? st->sib_billable : st->nest_billable;
+        for (int k = 0; k < N_OWN; k++)
+            if (put_text(&o->text[k], row, st->own[k]))
                 return -1;
         if (put_text(&o->text[C_CONV_ID], row, st->conv_id) ||
             put_text(&o->text[C_CONV_CAT], row, st->conv_cat) ||
-            put_text(&o->text[C_PCAT], row, price[0]) ||
-            put_text(&o->text[C_PTYPE], row, price[1]) ||
-            put_text(&o->text[C_PMODEL], row, price[2]) ||
-            put_text(&o->text[C_WABA], row, waba) || put_text(&o->text[C_PN], row, pn))
+            put_text(&o->text[C_PCAT], row, first(st->sib[0], st->nest[0])) ||
+            put_text(&o->text[C_PTYPE], row, first(st->sib[1], st->nest[1])) ||
+            put_text(&o->text[C_PMODEL], row, first(st->sib[2], st->nest[2])) ||
+            put_text(&o->text[C_PSUB], row, first(st->sib[3], st->nest[3])) ||
+            put_text(&o->text[C_WABA], row, c->waba) || put_text(&o->text[C_PN], row, c->pn) ||
+            put_text(&o->text[C_DPN], row, c->dpn))
             return -1;
-        int64_t ts = st->has_ts ? st->ts : 0;
-        if (put_bit(&o->ts_valid, row, st->has_ts) || buf_put(&o->ts, &ts, sizeof ts) ||
+        if (put_int(&o->ts_valid, &o->ts, row, st->ts) ||
+            put_int(&o->exp_valid, &o->exp, row, st->expires) ||
+            put_int(&o->time_valid, &o->time, row, c->time) ||
             put_bit(&o->bill_valid, row, billable >= 0) ||
             put_bit(&o->bill, row, billable == 1) || buf_put(&o->loc, &loc, sizeof loc))
             return -1;
@@ -640,6 +713,10 @@ static void out_free(Out *o)
     }
     PyMem_Free(o->ts_valid.d);
     PyMem_Free(o->ts.d);
+    PyMem_Free(o->exp_valid.d);
+    PyMem_Free(o->exp.d);
+    PyMem_Free(o->time_valid.d);
+    PyMem_Free(o->time.d);
     PyMem_Free(o->bill_valid.d);
     PyMem_Free(o->bill.d);
     PyMem_Free(o->loc.d);
@@ -660,8 +737,10 @@ static PyObject *columns(Out *o)
         }
         PyTuple_SET_ITEM(text, c, t);
     }
-    return Py_BuildValue("(N(NN)(NN)N)", text, bytes_of(&o->ts_valid), bytes_of(&o->ts),
-                         bytes_of(&o->bill_valid), bytes_of(&o->bill), bytes_of(&o->loc));
+    return Py_BuildValue("(N(NN)(NN)(NN)(NN)N)", text, bytes_of(&o->ts_valid), bytes_of(&o->ts),
+                         bytes_of(&o->exp_valid), bytes_of(&o->exp), bytes_of(&o->time_valid),
+                         bytes_of(&o->time), bytes_of(&o->bill_valid), bytes_of(&o->bill),
+                         bytes_of(&o->loc));
 }
 
 PyDoc_STRVAR(statuses_doc,
@@ -669,9 +748,10 @@ PyDoc_STRVAR(statuses_doc,
 "Read the status lane of an NDJSON block.  ``lines`` counts its lines (a final\n"
 "newline ends the last one), ``taken`` the lines read here; ``routed`` holds every\n"
 "other non-blank line, for the walker, and ``routed_locs`` their line numbers.\n"
-"``columns`` is (text, (timestamp validity, int64 values), (billable validity,\n"
-"billable bits), int64 line numbers), ``text`` one (validity, int64 offsets,\n"
-"data) triple per text column, with ``rows`` rows in all.");
+"``columns`` is (text, timestamp, conversation expiry, entry time, (billable\n"
+"validity, billable bits), int64 line numbers), each integer column a (validity,\n"
+"int64 values) pair and ``text`` one (validity, int64 offsets, data) triple per\n"
+"column of TEXT_COLUMNS, with ``rows`` rows in all.");
 
 static PyObject *scan_statuses(PyObject *self, PyObject *args)
 {
@@ -703,14 +783,15 @@ static PyObject *scan_statuses(PyObject *self, PyObject *args)
         lines++;
         if (!is_blank(s, e)) {
             P x = {s, e};
-            Str waba = {NULL, 0}, pn = {NULL, 0};
+            Ctx c;
+            memset(&c, 0, sizeof c);
             o.nst = 0;
             ws(&x);
-            int r = record(&x, &o, &waba, &pn);
+            int r = record(&x, &o, &c);
             if (r < 0)
                 goto done;
             if (r == 0) {
-                if (emit(&o, waba, pn, loc))
+                if (emit(&o, &c, loc))
                     goto done;
                 taken++;
             }
@@ -774,4 +855,36 @@ static struct PyModuleDef module = {
     .m_methods = methods,
 };
 
-PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
+static PyObject *names(const char **items, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *u = PyUnicode_FromString(items[i]);
+        if (u == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, u);
+    }
+    return t;
+}
+
+PyMODINIT_FUNC PyInit__scan(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    PyObject *text = names(TEXT_COLUMNS, N_TEXT), *paths = names(PATHS, (Py_ssize_t)N_PATHS);
+    if (text == NULL || paths == NULL || PyModule_AddObjectRef(m, "TEXT_COLUMNS", text) < 0 ||
+        PyModule_AddObjectRef(m, "PATHS", paths) < 0) {
+        Py_XDECREF(text);
+        Py_XDECREF(paths);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_DECREF(text);
+    Py_DECREF(paths);
+    return m;
+}

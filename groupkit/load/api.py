@@ -31,7 +31,13 @@ from groupkit.archive import Archive, LoadReport, Reject
 from groupkit.exceptions import ArchiveError
 from groupkit.load import cache as _cache
 from groupkit.load import engine, sources
-from groupkit.load.build import block_tables, drop_error_redeliveries, drop_redeliveries, to_frame
+from groupkit.load.build import (
+    block_tables,
+    drop_error_redeliveries,
+    drop_redeliveries,
+    meaning_notes,
+    to_frame,
+)
 from groupkit.load.parts import Layout, Part, file_sources, source_of
 from groupkit.load.records import walk_file_bytes
 from groupkit.load.walk import Sink, walk_record
@@ -302,8 +308,11 @@ def _assemble(
             continue
         table = pa.concat_tables(tables)
         if frame == "other_changes":
-            counts = pc.value_counts(table["field"].combine_chunks()).to_pylist()
-            report.unknown_fields = {c["values"]: c["counts"] for c in counts}
+            whole = table.filter(pc.equal(table["kind"].cast(pa.large_string()), "change"))
+            counts = pc.value_counts(whole["field"].combine_chunks()).to_pylist()
+            report.unknown_fields = {
+                "<missing>" if c["values"] is None else c["values"]: c["counts"] for c in counts
+            }
         df = to_frame(frame, table.drop_columns(["_file", "_loc", "source"]), table["source"])
         if frame != "errors":
             df, dropped[frame] = drop_redeliveries(frame, df)
@@ -315,6 +324,7 @@ def _assemble(
         report.duplicates[frame] = (
             errors_dropped if frame == "errors" else (0 if gone is None else len(gone))
         )
+    report.notes = meaning_notes(frames)
     report.seconds = time.perf_counter() - started
     return Archive(report=report, **frames)
 
@@ -362,7 +372,7 @@ def parse_bytes(data: bytes, *, block: bool = False) -> Part:
     --------
     >>> part = parse_bytes(b'{"entry": []}\\nnot json\\n', block=True)
     >>> part.records, [reason for _, _, reason, _ in part.rejects]
-    (2, ['malformed JSON: JSON is malformed: invalid character (byte 4)'])
+    (2, ['malformed JSON: invalid character (byte 4)'])
     """
     if block:
         return engine.run_block(0, 0, data)

@@ -17,21 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from groupkit import schema
-from groupkit.load.walk import RAW_COLUMNS, Sink, status_columns
+from groupkit.load.walk import RAW_COLUMNS, Sink, canonical, columns, kind_of
 
-# Numeric columns that arrive as numbers or numeric strings, and what they mean.
-_NUMERIC = {
-    ("statuses", "timestamp"): "statuses[].timestamp",
-    ("statuses", "error_code"): "statuses[].errors[].code",
-    ("messages", "timestamp"): "messages[].timestamp",
-    ("messages", "error_code"): "messages[].errors[].code",
-    ("errors", "code"): "errors[].code",
-    ("errors", "timestamp"): "timestamp",
-    ("group_events", "timestamp"): "groups[].timestamp",
-    ("group_events", "error_code"): "groups[].errors[].code",
-    ("membership", "timestamp"): "groups[].timestamp",
-    ("sends", "error_code"): "error_code",
-}
 _ARROW = {
     schema.STR: pa.large_string(),
     schema.CAT: pa.large_string(),
@@ -96,35 +83,111 @@ def _to_int64(values: list) -> tuple[pa.Array, list[int]]:
     return pa.array(out, type=pa.int64()), bad
 
 
+# How a frame's items are named in a reason: "statuses[].timestamp '...' is not a number".
+_ITEM = {
+    "statuses": "statuses[]",
+    "messages": "messages[]",
+    "errors": "errors[]",
+    "group_events": "groups[]",
+    "membership": "participants[]",
+    "other_changes": "changes[]",
+    "sends": "send log",
+}
+
+
+def _what(frame: str, name: str) -> str:
+    col = schema.FRAMES[frame][name]
+    path = col.paths[0] if col.paths else name
+    return path[1:] if path.startswith("@") else f"{_ITEM[frame]}.{path}"
+
+
+def _number_text(value: object) -> str | None:
+    """A JSON scalar where text belongs, as its text (None for objects and lists)."""
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    if value.__class__ in (int, float):
+        return canonical(value)
+    return None
+
+
+def _to_text(values: list) -> tuple[pa.Array, list[int]]:
+    """Arrow text from strings; numbers and flags become their JSON text; the positions of
+    objects and lists, which are not text, come back apart."""
+    try:
+        return pa.array(values, type=pa.large_string()), []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        pass
+    out: list[str | None] = []
+    bad: list[int] = []
+    for i, value in enumerate(values):
+        if value is None or value.__class__ is str:
+            out.append(value)  # type: ignore[arg-type]
+            continue
+        text = _number_text(value)
+        if text is None:
+            bad.append(i)
+        out.append(text)
+    return pa.array(out, type=pa.large_string()), bad
+
+
+def _to_bool(values: list) -> tuple[pa.Array, list[int]]:
+    """Arrow booleans from true/false (or their text); the other positions apart."""
+    if {v.__class__ for v in values} <= {bool, type(None)}:
+        return pa.array(values, type=pa.bool_()), []
+    out: list[bool | None] = []
+    bad: list[int] = []
+    for i, value in enumerate(values):
+        if value is None or value.__class__ is bool:
+            out.append(value)  # type: ignore[arg-type]
+            continue
+        low = value.strip().lower() if value.__class__ is str else None  # type: ignore[union-attr]
+        out.append(True if low == "true" else False if low == "false" else None)
+        if low not in ("true", "false"):
+            bad.append(i)
+    return pa.array(out, type=pa.bool_()), bad
+
+
+def _problem(dtype: str, value: object) -> str:
+    if dtype in (schema.STR, schema.CAT):
+        return f"is {kind_of(value)}, not text"
+    if dtype == schema.BOOL:
+        return f"{value!r} is not true or false"
+    return f"{value!r} is not a number"
+
+
 def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, str, str]]]:
     """Arrow tables of one block's rows, and the records rejected for bad values.
 
-    A record with a timestamp or error code that is not a number is rejected whole:
-    its rows are removed from every frame.
+    A record with a value that cannot be read as its column's type (a timestamp that
+    is not a number, an object where text belongs) is rejected whole: its rows are
+    removed from every frame.
     """
     tables: dict[str, pa.Table] = {}
     bad_records: dict[tuple[int, int], str] = {}
-    all_cols = dict(sink.cols, statuses=status_columns(sink))
-    for frame, cols in all_cols.items():
+    for frame, rows in sink.rows.items():
+        cols = columns(frame, rows)
         dtypes = schema.dtypes(frame)
         arrays = {}
         for name in RAW_COLUMNS[frame]:
             values = cols[name]
-            if isinstance(values, pa.Array):
-                arrays[name] = values.cast(_ARROW.get(dtypes.get(name), pa.int64()))
-            elif name in ("_file", "_loc"):
+            if name in ("_file", "_loc"):
                 arrays[name] = pa.array(values, type=pa.int64())
-            elif (frame, name) in _NUMERIC:
-                arr, bad = _to_int64(values)
-                for i in bad:
-                    key = (_as_int(cols["_file"][i]), _as_int(cols["_loc"][i]))
-                    what = _NUMERIC[(frame, name)]
-                    bad_records.setdefault(key, f"{what} {values[i]!r} is not a number")
-                arrays[name] = arr
-            elif values and values.count(None) == len(values):
-                arrays[name] = pa.nulls(len(values), type=_ARROW[dtypes[name]])
+                continue
+            dtype = dtypes[name]
+            if values and values.count(None) == len(values):
+                arrays[name] = pa.nulls(len(values), type=_ARROW[dtype])
+                continue
+            if dtype in (schema.STR, schema.CAT):
+                arr, bad = _to_text(values)
+            elif dtype == schema.BOOL:
+                arr, bad = _to_bool(values)
             else:
-                arrays[name] = pa.array(values, type=_ARROW[dtypes[name]])
+                arr, bad = _to_int64(values)
+            for i in bad:
+                key = (cols["_file"][i], cols["_loc"][i])
+                reason = f"{_what(frame, name)} {_problem(dtype, values[i])}"
+                bad_records.setdefault(key, reason)
+            arrays[name] = arr
         tables[frame] = pa.table(arrays)
     if sink.lane:
         tables["statuses"] = _with_lane(tables["statuses"], sink.lane)
@@ -171,10 +234,6 @@ def _encode_categories(frame: str, table: pa.Table) -> pa.Table:
         if dtypes.get(name) == schema.CAT and not pa.types.is_dictionary(table.schema[i].type):
             table = table.set_column(i, name, pc.dictionary_encode(table[name]))
     return table
-
-
-def _as_int(value) -> int:
-    return value.as_py() if isinstance(value, pa.Scalar) else value
 
 
 def _member(files: pa.ChunkedArray, locs: pa.ChunkedArray, bad_files, bad_locs) -> pa.Array:
@@ -280,3 +339,34 @@ def drop_error_redeliveries(
         kept = kept.reset_index(drop=True)
         return kept, int(drop.sum()) + len(gone)
     return kept, int(drop.sum())
+
+
+def meaning_notes(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """Notes for columns whose meaning changed on a date that the archive's rows span.
+
+    ``pricing_type`` meant one thing before 1 October 2026 and another from then on
+    (see :data:`groupkit.schema.PRICING_CHANGE`): an archive with priced statuses on
+    both sides of that date mixes both meanings.
+    """
+    notes = []
+    for frame, cols in schema.FRAMES.items():
+        df = frames.get(frame)
+        if df is None or df.empty or "timestamp" not in df.columns:
+            continue
+        for name, col in cols.items():
+            changes = [pd.Timestamp(since, tz="UTC") for since, _ in col.meanings[1:]]
+            if not changes:
+                continue
+            times = df.loc[df[name].notna().to_numpy(), "timestamp"].dropna()
+            if times.empty:
+                continue
+            first, last = times.min(), times.max()
+            for (since, now), change in zip(col.meanings[1:], changes, strict=True):
+                if first < change <= last:
+                    before = schema.meaning(frame, name, change - pd.Timedelta(seconds=1))
+                    notes.append(
+                        f"{frame}.{name} changed meaning on {since}: the archive has values "
+                        f"before it ({before}) and after it ({now}); read it with the row's "
+                        "timestamp."
+                    )
+    return notes

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from groupkit.load.walk import Sink, walk_record
+from groupkit.load.walk import RAW_COLUMNS, Sink, walk_record
 
 try:
     from groupkit.load import _scan
@@ -32,26 +32,6 @@ except ImportError:  # pragma: no cover - installed without a C compiler
 ENABLED = True
 
 _T = pa.large_string()
-# The text columns _scan fills, in its order.
-_TEXT = (
-    "message_id",
-    "status",
-    "recipient_id",
-    "recipient_type",
-    "group_id",
-    "recipient_participant_id",
-    "participant_recipient_id",
-    "participant_user_id",
-    "participant_parent_user_id",
-    "biz_opaque_callback_data",
-    "conversation_id",
-    "conversation_category",
-    "pricing_category",
-    "pricing_type",
-    "pricing_model",
-    "waba_id",
-    "phone_number_id",
-)
 
 
 def available() -> bool:
@@ -77,47 +57,40 @@ def walk_lines(data: bytes, fidx: int, sink: Sink, first_line: int) -> int | Non
     return lines
 
 
+def _ints(n: int, part: tuple[bytes, bytes]) -> pa.Array:
+    valid, values = part
+    return pa.Array.from_buffers(pa.int64(), n, [pa.py_buffer(valid), pa.py_buffer(values)])
+
+
 def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
     """The statuses frame's raw columns from _scan's buffers (see ``_scan.statuses``)."""
-    text_parts, (ts_valid, ts), (bill_valid, bill), loc = columns
+    text_parts, ts, expires, entry_time, (bill_valid, bill), loc = columns
     text = {
         name: pa.Array.from_buffers(
             _T, n, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(data)]
         )
-        for name, (valid, offsets, data) in zip(_TEXT, text_parts, strict=True)
+        for name, (valid, offsets, data) in zip(_scan.TEXT_COLUMNS, text_parts, strict=True)
     }
     rid, rtype = text["recipient_id"], text["recipient_type"]
-    # The group is the recipient of a group status (or an explicit group_id, per OpenAPI).
-    gid = pc.coalesce(
+    # The declared rule of group_id: `group_id`, else the recipient of a group status.
+    text["group_id"] = pc.coalesce(
         text["group_id"], pc.if_else(pc.equal(rtype, "group"), rid, pa.scalar(None, _T))
     )
-    pid = pc.coalesce(text["recipient_participant_id"], text["participant_recipient_id"])
-    return {
-        "message_id": text["message_id"],
-        "status": text["status"],
-        "timestamp": pa.Array.from_buffers(
-            pa.int64(), n, [pa.py_buffer(ts_valid), pa.py_buffer(ts)]
-        ),
-        "group_id": gid,
-        "recipient_id": rid,
-        "recipient_type": rtype,
-        "participant_id": pid,
-        "participant_user_id": text["participant_user_id"],
-        "participant_parent_user_id": text["participant_parent_user_id"],
-        "error_code": pa.nulls(n, pa.int64()),
-        "error_title": pa.nulls(n, _T),
-        "pricing_category": text["pricing_category"],
-        "pricing_type": text["pricing_type"],
-        "pricing_model": text["pricing_model"],
+    # participant_id: the first of its two declared paths that holds a value.
+    text["participant_id"] = pc.coalesce(
+        text.pop("recipient_participant_id"), text.pop("participant_recipient_id")
+    )
+    known = {
+        **text,
+        "timestamp": _ints(n, ts),
+        "conversation_expires_at": _ints(n, expires),
+        "entry_time": _ints(n, entry_time),
         "billable": pa.Array.from_buffers(
             pa.bool_(), n, [pa.py_buffer(bill_valid), pa.py_buffer(bill)]
         ),
-        "conversation_id": text["conversation_id"],
-        "conversation_category": text["conversation_category"],
-        "biz_opaque_callback_data": text["biz_opaque_callback_data"],
-        "waba_id": text["waba_id"],
-        "phone_number_id": text["phone_number_id"],
-        "received_at": pa.nulls(n, pa.int64()),
         "_file": pa.array(np.full(n, fidx, dtype=np.int64)),
         "_loc": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(loc)]),
     }
+    # Every other column is null on a lane line: no errors, no contacts, no extra keys,
+    # no envelope (the lane sends any line that has one to the walker).
+    return {name: known.get(name, pa.nulls(n, _T)) for name in RAW_COLUMNS["statuses"]}

@@ -100,7 +100,7 @@ def not_an_archive(path: Path) -> str | None:
                 rec = S.RECORD.decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 continue
-            if rec.entry is not None or len(rec.body) or len(rec.payload) or rec.kind:
+            if len(rec.entry) or len(rec.body) or len(rec.payload) or rec.kind:
                 return None
     start = text.lstrip()[:12].decode("utf-8", errors="replace")
     return f"not a webhook archive (it starts with {start!r})"

@@ -1,45 +1,50 @@
 """Records -> rows: walk every entry, change and item of each webhook POST.
 
-The walker appends plain Python values to one list per column (a columnar
-"sink"), which is much cheaper than building a dict per row.  Timestamps and
-error codes are appended raw (number or numeric string) and converted, with
-validation, a whole column at a time in :mod:`groupkit.load.build`; a record whose
-value turns out to be bad there is rejected as a whole.
+The walker decodes a record into plain Python objects (msgspec, in C), checks
+its shape, and files each item it finds (a status, a message, an error, a group
+event, a participant) as a *row*: the item, and the scopes around it (entry,
+change, value, matched contact, group).  Nothing is extracted yet: at the end of
+a block, :func:`columns` reads every frame's columns from its rows with getters
+compiled from the paths declared in :mod:`groupkit.schema`, and puts the keys of
+each item that no column declares in the row's ``extra``.  The keys around the
+items that no column declares (and whole changes of fields groupkit does not
+model) become ``other_changes`` rows.  So every value of a webhook lands in a
+frame, and adding a field is one declaration.
 
-A record is all or nothing: everything that can fail while decoding happens
-before the first row of that record is appended.
+Values are converted and validated a whole column at a time in
+:mod:`groupkit.load.build`; a record with a value that cannot be read as its
+column's type is rejected there as a whole.  Everything that can fail while
+walking happens before the record's first row is filed: a record is all or
+nothing.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from groupkit.load import model as S
-from groupkit.schema import FRAMES, GROUP_FIELDS, KNOWN_FIELDS
+from groupkit import schema
+from groupkit.load import model
 
 LOC = ("_file", "_loc")
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(c for c in cols if c != "source") + LOC for name, cols in FRAMES.items()
+    name: tuple(c for c in cols if c != "source") + LOC for name, cols in schema.FRAMES.items()
 }
 _BSUID = re.compile(r"^[A-Z]{2}\.")
-_GROUP_FIELDS = frozenset(GROUP_FIELDS)
-_KNOWN = frozenset(KNOWN_FIELDS)
+_GROUP_FIELDS = frozenset(schema.GROUP_FIELDS)
+_KNOWN = frozenset(schema.KNOWN_FIELDS)
+_OBJECT = schema.IMPLIED["object"]
+_PRODUCT = schema.IMPLIED["entry[].changes[].value.messaging_product"]
 
-
-class _ErrorsOnly(msgspec.Struct):
-    metadata: S.Metadata | None = None
-    errors: list[S.Error] | None = None
-
-
-_ERRORS_ONLY = msgspec.json.Decoder(_ErrorsOnly)
+# Positions in a row's scope tuple.
+ENVELOPE, ENTRY, CHANGE, VALUE, CONTACT, GROUP, FILE, LINE, DERIVED = range(9)
+_SCOPES = {"envelope": ENVELOPE, "entry": ENTRY, "change": CHANGE, "value": VALUE,
+           "contact": CONTACT, "group": GROUP}  # fmt: skip
 
 
 class BadRecord(ValueError):
@@ -48,37 +53,45 @@ class BadRecord(ValueError):
 
 @dataclass
 class Sink:
-    """Column lists for every frame, plus what was rejected on the way."""
+    """Rows of every frame, plus what was rejected on the way."""
 
-    cols: dict[str, dict[str, list]] = field(
-        default_factory=lambda: {f: {c: [] for c in cols} for f, cols in RAW_COLUMNS.items()}
+    rows: dict[str, list[tuple[dict, tuple]]] = field(
+        default_factory=lambda: {f: [] for f in schema.FRAMES}
     )
     records: int = 0
     sends: int = 0
     # (file index, loc, reason, excerpt)
     rejects: list[tuple[int, int, str, str]] = field(default_factory=list)
-    unknown_fields: Counter = field(default_factory=Counter)
-    # Status objects are kept whole and turned into columns a block at a time
-    # (msgspec.structs.astuple + zip), far cheaper than appending field by field.
-    status_objs: list = field(default_factory=list)
-    status_ctx: list = field(default_factory=list)
-    status_counts: list = field(default_factory=list)
-    # Statuses read by the Arrow lane (groupkit.load.lane), as statuses-frame columns.
+    # Statuses read by the C lane (groupkit.load.lane), as statuses-frame columns.
     lane: list = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- reasons
+
+
+_KIND = {dict: "an object", list: "a list", str: "text", bool: "true or false",
+         int: "a number", float: "a number", type(None): "null"}  # fmt: skip
+
+
+def kind_of(value: object) -> str:
+    """How a JSON value reads in a reason: ``an object``, ``a list``, ``text``, ..."""
+    return _KIND.get(value.__class__, value.__class__.__name__)
+
+
 def reason_of(exc: Exception) -> str:
-    """A load-report reason for a decoding error."""
+    """A load-report reason for a decoding error, in groupkit's words."""
     text = str(exc)
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: byte {exc.object[exc.start : exc.start + 1]!r} is not valid UTF-8"
     if isinstance(exc, msgspec.ValidationError):
         return f"not a valid webhook: {text}"
-    if "invalid utf-8" in text.lower() or "utf-8" in text.lower():
-        return f"not UTF-8 text: {text}"
+    if "utf-8" in text.lower():
+        return f"not UTF-8 text: {text.removeprefix('JSON is malformed: ')}"
     if text.startswith("Input data was truncated"):
         return "truncated JSON (the record ends too early)"
-    return f"malformed JSON: {text}"
+    if text.startswith("Number out of range"):
+        return "a number too large for JSON floats (" + text.split(" - ")[-1] + ")"
+    return f"malformed JSON: {text.removeprefix('JSON is malformed: ')}"
 
 
 def excerpt(raw: bytes | memoryview, limit: int = 120) -> str:
@@ -90,12 +103,12 @@ def excerpt(raw: bytes | memoryview, limit: int = 120) -> str:
     return text if len(head) <= limit else text[:limit] + "..."
 
 
-def received_ms(value: int | float | str) -> int:
+def received_ms(value: object) -> int:
     """Milliseconds since the epoch from unix seconds (or ms) or an ISO 8601 string."""
     if isinstance(value, str):
         try:
             return received_ms(float(value))
-        except ValueError:
+        except (ValueError, BadRecord):
             pass
         try:
             dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -104,92 +117,253 @@ def received_ms(value: int | float | str) -> int:
         if dt.tzinfo is None:
             raise BadRecord(f"received_at {value!r} has no time zone")
         return int(dt.timestamp() * 1000)
-    if value != value or value in (float("inf"), float("-inf")):
+    if value.__class__ not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
         raise BadRecord(f"received_at {value!r} is not a time")
     # A unix time in milliseconds is > 1e11 for any date after 1973.
-    return int(value) if value > 1e11 else int(value * 1000)
+    return int(value) if value > 1e11 else int(value * 1000)  # type: ignore[operator]
 
 
-def _unwrap(rec: S.Record) -> tuple[S.Record, int | None]:
-    if rec.entry is not None:
-        received = rec.received_at
-        return rec, None if received is None else received_ms(received)
-    key = "body" if len(rec.body) else "payload"
-    data = bytes(rec.body if key == "body" else rec.payload)
-    if not data or data == b"null":
-        raise BadRecord("not a webhook: no 'entry' list, and no 'body' or 'payload' around one")
-    try:
-        if data[:1] == b'"':
-            data = S.STRING.decode(data).encode()
-        hook = S.RECORD.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
-        raise BadRecord(f"{key}: {reason_of(exc)}") from None
-    if hook.entry is None:
-        raise BadRecord(f"{key} is not a webhook: it has no 'entry' list")
-    received = rec.received_at
-    return hook, None if received is None else received_ms(received)
+# --------------------------------------------------------------------------- canonical JSON
 
 
-def _decode_changes(hook: S.Record) -> list[tuple[str | None, str | None, object, bytes]]:
-    """(waba_id, field, decoded value, raw value) for every change; raises before any row."""
-    out = []
-    for i, entry in enumerate(hook.entry or ()):
-        for j, change in enumerate(entry.changes or ()):
-            fld = change.field
-            raw = bytes(change.value)
-            try:
-                if not raw or raw == b"null":
-                    value = None
-                elif fld in _KNOWN:
-                    value = S.VALUE.decode(raw)
-                else:
-                    try:
-                        value = _ERRORS_ONLY.decode(raw)
-                    except (msgspec.DecodeError, msgspec.ValidationError):
-                        value = None
-            except msgspec.ValidationError as exc:
-                path = f"entry[{i}].changes[{j}].value"
-                raise BadRecord(f"not a valid webhook: {str(exc).replace('$', path, 1)}") from None
-            out.append((entry.id, fld, value, raw))
+def _plain(value: object) -> object:
+    """``value`` with integral floats as ints, so one number has one spelling."""
+    cls = value.__class__
+    if cls is float:
+        if value.is_integer() and abs(value) < 2**63:  # type: ignore[union-attr]
+            return int(value)  # type: ignore[arg-type]
+        return value
+    if cls is dict:
+        return {k: _plain(v) for k, v in value.items()}  # type: ignore[union-attr]
+    if cls is list:
+        return [_plain(v) for v in value]  # type: ignore[union-attr]
+    return value
+
+
+def canonical(value: object) -> str:
+    """Canonical JSON text: sorted keys, no spaces, integral numbers without a fraction.
+
+    Two copies of a webhook that differ only in whitespace, key order or the
+    spelling of a number have the same canonical text.
+
+    Examples
+    --------
+    >>> canonical({"b": 1.0, "a": {"d": [2e0], "c": "x"}})
+    '{"a":{"c":"x","d":[2]},"b":1}'
+    """
+    return msgspec.json.encode(_plain(value), order="sorted").decode()
+
+
+# --------------------------------------------------------------------------- getters
+
+
+def _parse_path(path: str) -> tuple[int | None, tuple[str | int, ...]]:
+    scope = None
+    if path.startswith("@"):
+        name, _, path = path[1:].partition(".")
+        scope = _SCOPES[name]
+    keys: list[str | int] = []
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        keys.append(name)
+        if index:
+            keys.append(int(index.rstrip("]")))
+    return scope, tuple(keys)
+
+
+def _follow(obj: object, keys: tuple[str | int, ...]) -> object:
+    for key in keys:
+        if key.__class__ is int:
+            if obj.__class__ is not list or len(obj) <= key:  # type: ignore[arg-type]
+                return None
+        elif obj.__class__ is not dict:
+            return None
+        obj = obj[key] if key.__class__ is int else obj.get(key)  # type: ignore[index,union-attr]
+        if obj is None:
+            return None
+    return obj
+
+
+def getter(path: str) -> Callable[[tuple[dict, tuple]], object]:
+    """A function reading ``path`` (as :mod:`groupkit.schema` declares it) from a row."""
+    scope, keys = _parse_path(path)
+    if scope is None and len(keys) == 1:
+        key = keys[0]
+        return lambda row: row[0].get(key)
+    if scope is None:
+        return lambda row: _follow(row[0], keys)
+    return lambda row: _follow(row[1][scope], keys)
+
+
+def read_column(rows: list, paths: tuple[str, ...]) -> list:
+    """The values of a column declared with ``paths`` (the first that holds a value wins)."""
+    if not rows:
+        return []
+    gets = [getter(p) for p in paths]
+    first = gets[0]
+    values = [first(row) for row in rows]
+    for get in gets[1:]:
+        if None in values:
+            values = [get(row) if v is None else v for v, row in zip(values, rows, strict=True)]
+    return values
+
+
+# What each frame's item consumes: a tree of keys, True where the whole value is taken.
+def _consumed(frame: str) -> dict:
+    tree: dict = {}
+    for name, col in schema.FRAMES[frame].items():
+        if (frame, name) == ("messages", "payload"):
+            continue  # only the message's own type key: see extras()
+        for path in col.paths:
+            if path.startswith("@"):
+                continue
+            _, keys = _parse_path(path)
+            node = tree
+            for i, key in enumerate(keys):
+                last = i == len(keys) - 1 or keys[i + 1].__class__ is int
+                if key.__class__ is int:
+                    break
+                if last:
+                    node[key] = True
+                    break
+                child = node.get(key)
+                if child is True:
+                    break
+                node = node.setdefault(key, {})
+    return tree
+
+
+CONSUMED = {frame: _consumed(frame) for frame in schema.FRAMES}
+# Lists an item hands to another frame whole (each element is a row there).
+for _frame, _lists in {
+    "statuses": ("errors",),
+    "messages": ("errors",),
+    "group_events": (
+        "errors",
+        "added_participants",
+        "removed_participants",
+        "failed_participants",
+    ),
+    "membership": ("errors",),
+}.items():
+    for _key in _lists:
+        CONSUMED[_frame][_key] = True
+for _setting in ("group_subject", "group_description", "profile_picture"):
+    CONSUMED["group_events"].setdefault(_setting, {})["errors"] = True
+CONSUMED["sends"]["kind"] = True
+
+
+def residue(obj: dict, tree: dict) -> dict | None:
+    """The keys of ``obj`` that ``tree`` does not consume (None when there are none)."""
+    out = None
+    for key, value in obj.items():
+        sub = tree.get(key)
+        if sub is True:
+            continue
+        if sub is not None:
+            if value.__class__ is dict:
+                value = residue(value, sub)
+                if value is None:
+                    continue
+            elif value is None:
+                continue
+        if out is None:
+            out = {}
+        out[key] = value
     return out
 
 
+def extras(rows: list, frame: str) -> list:
+    """The ``extra`` column: canonical JSON of each row's undeclared keys, or None."""
+    tree = CONSUMED[frame]
+    out = []
+    for item, _ in rows:
+        if frame == "messages" and (key := type_key(item)) is not None:
+            rest = residue(item, {**tree, key: True})
+        else:
+            rest = residue(item, tree)
+        out.append(None if rest is None else canonical(rest))
+    return out
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _as_object(value: object, where: str) -> dict:
+    if value.__class__ is not dict:
+        raise BadRecord(f"not a valid webhook: `{where}` is {kind_of(value)}, not an object")
+    return value  # type: ignore[return-value]
+
+
+def _objects(value: object, where: str) -> list[dict]:
+    """A list of objects at ``where`` (null reads as empty); raises for anything else."""
+    if value is None:
+        return []
+    if value.__class__ is not list:
+        raise BadRecord(f"not a valid webhook: `{where}` is {kind_of(value)}, not a list")
+    for i, item in enumerate(value):  # type: ignore[arg-type]
+        if item.__class__ is not dict:
+            raise BadRecord(
+                f"not a valid webhook: `{where}[{i}]` is {kind_of(item)}, not an object"
+            )
+    return value  # type: ignore[return-value]
+
+
+def _unwrap(rec: dict) -> tuple[dict, dict]:
+    """(the webhook, the envelope around it) of a decoded record."""
+    if "entry" in rec:
+        envelope = {"received_at": rec["received_at"]} if "received_at" in rec else {}
+        return rec, envelope
+    key = "body" if rec.get("body") is not None else "payload"
+    inner = rec.get(key)
+    if inner is None:
+        raise BadRecord("not a webhook: no 'entry' list, and no 'body' or 'payload' around one")
+    if inner.__class__ is str:
+        try:
+            inner = msgspec.json.decode(inner)
+        except msgspec.DecodeError as exc:
+            raise BadRecord(f"{key}: {reason_of(exc)}") from None
+    if inner.__class__ is not dict:
+        raise BadRecord(f"{key} is {kind_of(inner)}, not a webhook object")
+    if "entry" not in inner:
+        raise BadRecord(f"{key} is not a webhook: it has no 'entry' list")
+    envelope = {k: v for k, v in rec.items() if k != key}
+    return inner, envelope
+
+
 def walk_record(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> None:
-    """Decode one record and append its rows to ``sink`` (or a reject)."""
+    """Decode one record and file its rows in ``sink`` (or a reject)."""
     sink.records += 1
     try:
-        rec = S.FAST_RECORD.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-        rec = None  # the exact path says precisely what is wrong
-    _walk_decoded(rec, raw, fidx, loc, sink)
+        rec = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        sink.rejects.append((fidx, loc, reason_of(exc), excerpt(raw)))
+        return
+    walk_decoded(rec, raw, fidx, loc, sink)
 
 
-def _walk_decoded(rec: S.FastRecord | None, raw, fidx: int, loc: int, sink: Sink) -> None:
-    if rec is not None:
-        hook = rec if rec.entry is not None else _fast_inner(rec)
-        if hook is not None and _only_known_fields(hook):
-            received = rec.received_at
-            if received is not None:
-                try:
-                    received = received_ms(received)
-                except BadRecord as exc:
-                    sink.rejects.append((fidx, loc, str(exc), excerpt(raw)))
-                    return
-            for entry in hook.entry:
-                for change in entry.changes or ():
-                    if change.value is not None:
-                        _emit(change.field, change.value, entry.id, received, fidx, loc, sink)
-            return
-    _walk_exact(raw, fidx, loc, sink)
+def walk_decoded(rec: object, raw, fidx: int, loc: int, sink: Sink) -> None:
+    """File the rows of a record already decoded (``raw`` is its text, for a reject)."""
+    try:
+        if rec.__class__ is not dict:
+            raise BadRecord(f"not a webhook: a record must be a JSON object, not {kind_of(rec)}")
+        if rec.get("kind") == model.SEND_KIND and "entry" not in rec:  # type: ignore[union-attr]
+            rows = {"sends": [(rec, (None,) * FILE + (fidx, loc, None))]}
+            sink.sends += 1
+        else:
+            rows = _rows_of_webhook(rec, fidx, loc)  # type: ignore[arg-type]
+    except BadRecord as exc:
+        sink.rejects.append((fidx, loc, str(exc), excerpt(raw)))
+        return
+    for frame, found in rows.items():
+        sink.rows[frame].extend(found)
 
 
 def walk_block(data: bytes, fidx: int, sink: Sink, first_line: int = 1) -> int:
     """Walk every non-blank line of an NDJSON block; returns its number of lines.
 
     The lines of a block are decoded in one comprehension; a block with a blank or
-    undecodable line is walked line by line instead, which finds the precise
-    reason. The most common POST, one change carrying only statuses, takes a short
-    lane here: its status objects are kept whole for :func:`status_columns`.
+    undecodable line is walked line by line instead, which finds the precise reason.
     """
     lines = data.split(b"\n")
     count = len(lines)
@@ -197,475 +371,421 @@ def walk_block(data: bytes, fidx: int, sink: Sink, first_line: int = 1) -> int:
         lines.pop()
         count -= 1
     try:
-        recs = list(map(S.FAST_RECORD.decode, lines))
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-        _walk_lines_one_by_one(lines, fidx, sink, first_line)
+        recs = list(map(msgspec.json.decode, lines))
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        for i, line in enumerate(lines):
+            if line and not line.isspace():
+                walk_record(line, fidx, first_line + i, sink)
         return count
     sink.records += len(recs)
-    extend_statuses = sink.status_objs.extend
-    append_ctx = sink.status_ctx.append
-    append_count = sink.status_counts.append
     for loc, rec in enumerate(recs, first_line):
-        entry = rec.entry
-        if entry is not None and len(entry) == 1 and rec.received_at is None:
-            first = entry[0]
-            changes = first.changes
-            if changes is not None and len(changes) == 1:
-                change = changes[0]
-                value = change.value
-                if (
-                    value is not None
-                    and change.field == "messages"
-                    and value.messages is None
-                    and value.errors is None
-                    and (statuses := value.statuses)
-                ):
-                    meta = value.metadata
-                    extend_statuses(statuses)
-                    append_ctx(
-                        (first.id, None if meta is None else meta.phone_number_id, None, fidx, loc)
-                    )
-                    append_count(len(statuses))
-                    continue
-        _walk_decoded(rec, lines[loc - first_line], fidx, loc, sink)
+        walk_decoded(rec, lines[loc - first_line], fidx, loc, sink)
     return count
 
 
-def _walk_lines_one_by_one(lines: list[bytes], fidx: int, sink: Sink, first_line: int) -> None:
-    for i, line in enumerate(lines):
-        if not line or line.isspace():
-            continue
-        walk_record(line, fidx, first_line + i, sink)
+def _rows_of_webhook(rec: dict, fidx: int, loc: int) -> dict[str, list]:
+    hook, envelope = _unwrap(rec)
+    if "received_at" in envelope:
+        envelope["received_at"] = received_ms(envelope["received_at"])
+    rows: dict[str, list] = {f: [] for f in schema.FRAMES}
+    # What no column declares around the changes, kept with the first change.
+    record_rest = {k: v for k, v in hook.items() if k != "entry"}
+    if record_rest.get("object") == _OBJECT:
+        del record_rest["object"]
+    envelope_rest = {k: v for k, v in envelope.items() if k != "received_at"}
+    if envelope_rest:
+        record_rest["envelope"] = envelope_rest
+    for i, entry in enumerate(_objects(hook.get("entry"), "$.entry")):
+        entry_rest = {k: v for k, v in entry.items() if k not in ("id", "time", "changes")}
+        changes = _objects(entry.get("changes"), f"$.entry[{i}].changes")
+        if not changes and (entry_rest or record_rest):
+            scope = (envelope, entry, None, None, None, None, fidx, loc, None)
+            _envelope_row(rows, scope, {"record": record_rest, "entry": entry_rest})
+            record_rest = {}
+        for j, change in enumerate(changes):
+            where = f"$.entry[{i}].changes[{j}]"
+            rest = {"record": record_rest, "entry": entry_rest}
+            record_rest, entry_rest = {}, {}
+            _change_rows(rows, change, envelope, entry, where, rest, fidx, loc)
+    return rows
 
 
-def _fast_inner(rec: S.FastRecord) -> S.FastHook | None:
-    inner = rec.body if rec.body is not None else rec.payload
-    if isinstance(inner, S.FastHook) and inner.entry is not None:
-        return inner
+def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fidx, loc) -> None:
+    fld = change.get("field")
+    value = change.get("value")
+    rest["change"] = {k: v for k, v in change.items() if k not in ("field", "value")}
+    if fld not in _KNOWN:
+        meta = value.get("metadata") if value.__class__ is dict else None
+        scope = (envelope, entry, change, {"metadata": meta}, None, None, fidx, loc, None)
+        rows["other_changes"].append(({}, (*scope[:DERIVED], "change")))
+        if value.__class__ is dict and value.get("errors") is not None:
+            for error in _objects(value["errors"], f"{where}.value.errors"):
+                rows["errors"].append((error, (*scope[:DERIVED], ("webhook",) + (None,) * 6)))
+        _envelope_row(rows, scope, rest)
+        return
+    if value is None:
+        scope = (envelope, entry, change, None, None, None, fidx, loc, None)
+        _envelope_row(rows, scope, rest)
+        return
+    value = _as_object(value, f"{where}.value")
+    scope = (envelope, entry, change, value, None, None, fidx, loc, None)
+    value_rest = {
+        k: v
+        for k, v in value.items()
+        if k not in ("metadata", "contacts", "messages", "statuses", "groups", "errors")
+    }
+    if value_rest.get("messaging_product") == _PRODUCT:
+        del value_rest["messaging_product"]
+    meta = value.get("metadata")
+    if meta is not None:
+        if meta.__class__ is dict:
+            meta_rest = {
+                k: v
+                for k, v in meta.items()
+                if k not in ("phone_number_id", "display_phone_number")
+            }
+            if meta_rest:
+                value_rest["metadata"] = meta_rest
+        else:
+            value_rest["metadata"] = meta
+    contacts = _objects(value.get("contacts"), f"{where}.value.contacts")
+    used: set[int] = set()
+    if fld == "messages":
+        _statuses(rows, value, contacts, used, scope, where)
+        _messages(rows, value, contacts, used, scope, where)
+    else:
+        _groups(rows, value, scope, where)
+    for error in _objects(value.get("errors"), f"{where}.value.errors"):
+        rows["errors"].append((error, (*scope[:DERIVED], ("webhook",) + (None,) * 6)))
+    kept = []
+    for k, contact in enumerate(contacts):
+        if k not in used:
+            kept.append(contact)
+        elif (left := residue(contact, _CONTACT_TREE)) is not None:
+            kept.append(left)
+    if kept:
+        value_rest["contacts"] = kept
+    rest["value"] = value_rest
+    _envelope_row(rows, scope, rest)
+
+
+def _envelope_row(rows, scope: tuple, rest: dict) -> None:
+    rest = {k: v for k, v in rest.items() if v}
+    if rest:
+        rows["other_changes"].append((rest, (*scope[:DERIVED], "envelope")))
+
+
+_CONTACT_TREE = {
+    "wa_id": True, "user_id": True, "parent_user_id": True, "username": True,
+    "country_code": True, "profile": {"name": True, "username": True, "country_code": True},
+}  # fmt: skip
+
+
+def _contact_index(contacts: list[dict]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for k, contact in enumerate(contacts):
+        for key in ("wa_id", "user_id"):
+            who = contact.get(key)
+            if who is not None and who.__class__ is not dict and who.__class__ is not list:
+                index.setdefault(str(who), k)
+    return index
+
+
+def _match(index: dict[str, int], keys: tuple) -> int | None:
+    for key in keys:
+        if key is not None and key.__class__ is not dict and key.__class__ is not list:
+            found = index.get(str(key))
+            if found is not None:
+                return found
     return None
 
 
-def _only_known_fields(hook) -> bool:
-    for entry in hook.entry:
-        for change in entry.changes or ():
-            if change.field not in _KNOWN:
-                return False
-    return True
+_STATUS_WHO = ("recipient_participant_id", "participant_recipient_id",
+               "recipient_participant_user_id", "recipient_id", "recipient_user_id")  # fmt: skip
 
 
-def _walk_exact(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> None:
-    """Every record the fast path does not take: envelopes with a JSON-string body,
-    fields kept raw, and every malformed record (for a precise reason)."""
-    try:
-        rec = S.RECORD.decode(raw)
-        if rec.kind == S.SEND_KIND and rec.entry is None:
-            _send(S.SEND.decode(raw), fidx, loc, sink)
-            return
-        hook, received = _unwrap(rec)
-        changes = _decode_changes(hook)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
-        sink.rejects.append((fidx, loc, reason_of(exc), excerpt(raw)))
-        return
-    except BadRecord as exc:
-        sink.rejects.append((fidx, loc, str(exc), excerpt(raw)))
-        return
-    for waba, fld, value, raw_value in changes:
-        if fld in _KNOWN:
-            if value is not None:
-                _emit(fld, value, waba, received, fidx, loc, sink)
+def _statuses(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
+    statuses = _objects(value.get("statuses"), f"{where}.value.statuses")
+    index = _contact_index(contacts) if contacts else {}
+    only = 0 if len(contacts) == 1 and len(statuses) == 1 else None
+    for n, st in enumerate(statuses):
+        if st.get("id") is None:
+            raise BadRecord(
+                f"not a valid webhook: a status has no `id` - at "
+                f"`{where.removeprefix('$.')}.value.statuses[{n}]`"
+            )
+        k = _match(index, tuple(st.get(key) for key in _STATUS_WHO)) if index else None
+        if k is None:
+            k = only
+        if k is not None:
+            used.add(k)
+        row_scope = (*scope[:CONTACT], None if k is None else contacts[k], *scope[GROUP:])
+        rows["statuses"].append((st, row_scope))
+        errors = _objects(st.get("errors"), f"{where}.value.statuses[{n}].errors")
+        if errors:
+            gid = st.get("group_id")
+            if gid is None and st.get("recipient_type") == "group":
+                gid = st.get("recipient_id")
+            pid = st.get("recipient_participant_id")
+            if pid is None:
+                pid = st.get("participant_recipient_id")
+            derived = (
+                "status",
+                None,
+                st.get("id"),
+                gid,
+                pid,
+                st.get("status"),
+                st.get("timestamp"),
+            )
+            for error in errors:
+                rows["errors"].append((error, (*scope[:DERIVED], derived)))
+
+
+def _messages(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
+    messages = _objects(value.get("messages"), f"{where}.value.messages")
+    index = _contact_index(contacts) if contacts else {}
+    only = 0 if len(contacts) == 1 and len(messages) == 1 else None
+    for n, m in enumerate(messages):
+        if m.get("id") is None:
+            raise BadRecord(
+                f"not a valid webhook: a message has no `id` - at "
+                f"`{where.removeprefix('$.')}.value.messages[{n}]`"
+            )
+        k = _match(index, (m.get("from"), m.get("from_user_id"))) if index else None
+        if k is None:
+            k = only
+        if k is not None:
+            used.add(k)
+        row_scope = (*scope[:CONTACT], None if k is None else contacts[k], *scope[GROUP:])
+        rows["messages"].append((m, row_scope))
+        for error in _objects(m.get("errors"), f"{where}.value.messages[{n}].errors"):
+            derived = ("message", None, m.get("id"), m.get("group_id"), m.get("from"), None,
+                       m.get("timestamp"))  # fmt: skip
+            rows["errors"].append((error, (*scope[:DERIVED], derived)))
+
+
+def _who(p: dict) -> tuple[object, object]:
+    """(phone / wa_id, business-scoped user id) of a participant entry."""
+    pid = p.get("wa_id")
+    uid = p.get("user_id")
+    given = p.get("input")
+    if given is not None and given.__class__ is not dict and given.__class__ is not list:
+        if _BSUID.match(str(given)):
+            uid = given if uid is None else uid
         else:
-            _other_change(value, fld, raw_value, waba, received, fidx, loc, sink)
+            pid = given if pid is None else pid
+    return pid, uid
 
 
-def _emit(fld, value: S.Value, waba, received, fidx, loc, sink: Sink) -> None:
-    meta = value.metadata
-    pn = None if meta is None else meta.phone_number_id
-    if fld == "messages":
-        if value.statuses:
-            sink.status_objs.extend(value.statuses)
-            sink.status_ctx.append((waba, pn, received, fidx, loc))
-            sink.status_counts.append(len(value.statuses))
-        if value.messages:
-            _messages(value.messages, value.contacts, (waba, pn, received, fidx, loc), sink)
-        if value.errors:
-            ctx = (waba, pn, received, fidx, loc)
-            _error_rows(value.errors, "webhook", fld, None, None, None, None, None, ctx, sink)
-    else:
-        _groups_value(value, fld, waba, pn, received, fidx, loc, sink)
+_LISTS = (("added_participants", "join"), ("removed_participants", "leave"),
+          ("failed_participants", None))  # fmt: skip
 
 
-def _error_rows(errors, origin, fld, message_id, group_id, participant, status, ts, ctx, sink):
-    c = sink.cols["errors"]
-    waba, pn, received, fidx, loc = ctx
-    for e in errors:
-        data = e.error_data
-        c["code"].append(e.code)
-        c["title"].append(e.title)
-        c["message"].append(e.message)
-        c["details"].append(None if data is None else data.details)
-        c["href"].append(e.href)
-        c["origin"].append(origin)
-        c["field"].append(fld)
-        c["message_id"].append(message_id)
-        c["group_id"].append(group_id)
-        c["participant_id"].append(participant)
-        c["status"].append(status)
-        c["timestamp"].append(ts)
-        c["waba_id"].append(waba)
-        c["phone_number_id"].append(pn)
-        c["received_at"].append(received)
-        c["_file"].append(fidx)
-        c["_loc"].append(loc)
+def _groups(rows, value: dict, scope: tuple, where: str) -> None:
+    for n, g in enumerate(_objects(value.get("groups"), f"{where}.value.groups")):
+        at = f"{where}.value.groups[{n}]"
+        gid, ts = g.get("group_id"), g.get("timestamp")
+        rows["group_events"].append((g, scope))
+        for error in _objects(g.get("errors"), f"{at}.errors"):
+            derived = ("group_event", None, None, gid, None, None, ts)
+            rows["errors"].append((error, (*scope[:DERIVED], derived)))
+        for key, change in _LISTS:
+            if change is None:
+                removing = str(g.get("type") or "").endswith("remove")
+                change = "remove_failed" if removing else "add_failed"
+            for p in _objects(g.get(key), f"{at}.{key}"):
+                pid, uid = _who(p)
+                member_scope = (*scope[:GROUP], g, *scope[FILE:DERIVED], (change, pid, uid))
+                rows["membership"].append((p, member_scope))
+                for error in _objects(p.get("errors"), f"{at}.{key}[].errors"):
+                    who = pid if pid is not None else uid
+                    derived = ("group_event", None, None, gid, who, None, ts)
+                    rows["errors"].append((error, (*scope[:DERIVED], derived)))
+        for setting in ("group_subject", "group_description", "profile_picture"):
+            obj = g.get(setting)
+            if obj is None:
+                continue
+            obj = _as_object(obj, f"{at}.{setting}")
+            for error in _objects(obj.get("errors"), f"{at}.{setting}.errors"):
+                derived = ("group_event", setting, None, gid, None, None, ts)
+                rows["errors"].append((error, (*scope[:DERIVED], derived)))
 
 
-def _bool(value: bool | str | None) -> bool | None:
+# --------------------------------------------------------------------------- columns
+
+
+def _derived(rows: list, i: int) -> list:
+    return [row[1][DERIVED][i] for row in rows]
+
+
+def _flag(value: object) -> bool | None:
     if value is None or value.__class__ is bool:
-        return value
+        return value  # type: ignore[return-value]
     low = str(value).strip().lower()
     return True if low == "true" else False if low == "false" else None
 
 
-_NO_PRICING = S.Pricing()
-_NO_CONVERSATION = S.Conversation()
-_NO_ORIGIN = S.Origin()
-_TEXT = pa.large_string()
+def _statuses_group(rows: list, cols: dict) -> list:
+    explicit = [st.get("group_id") for st, _ in rows]
+    return [
+        g if g is not None else (rid if rtype == "group" else None)
+        for g, rid, rtype in zip(
+            explicit, cols["recipient_id"], cols["recipient_type"], strict=True
+        )
+    ]
 
 
-def _text(values) -> pa.Array:
-    return pa.array(values, _TEXT)
+def _forwarded(rows: list, cols: dict) -> list:
+    out = []
+    for m, _ in rows:
+        context = m.get("context")
+        if context.__class__ is not dict:
+            out.append(None)
+            continue
+        a, b = context.get("forwarded"), context.get("frequently_forwarded")
+        out.append(None if a is None and b is None else bool(_flag(a) or _flag(b)))
+    return out
 
 
-def _fields_of(objs: list, empty) -> tuple[tuple, ...]:
-    """Columns of a list of structs or ``None``s (``None`` reads as ``empty``)."""
-    return tuple(zip(*map(msgspec.structs.astuple, [o or empty for o in objs]), strict=True))
+def type_key(m: dict) -> str | None:
+    """The key of a message's own object: its ``type``, else the one type key it has."""
+    kind = m.get("type")
+    if kind.__class__ is str and kind in m:
+        return kind
+    if kind is None:
+        present = [k for k in schema.MESSAGE_TYPES if m.get(k) is not None]
+        if len(present) == 1:
+            return present[0]
+    return None
 
 
-def _billable(values: tuple) -> pa.Array:
-    try:
-        return pa.array(values, pa.bool_())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return pa.array(list(map(_bool, values)), pa.bool_())
+def _payload(rows: list, cols: dict) -> list:
+    out = []
+    for m, _ in rows:
+        key = type_key(m)
+        out.append(None if key is None or m[key] is None else canonical(m[key]))
+    return out
 
 
-def status_columns(sink: Sink) -> dict[str, list | tuple | pa.Array]:
-    """The statuses frame's raw columns from the status objects of a block.
+def _subject(text_key: str, setting: str) -> Callable[[list, dict], list]:
+    def rule(rows: list, cols: dict) -> list:
+        out = []
+        for g, _ in rows:
+            value = g.get(text_key)
+            obj = g.get(setting)
+            if (
+                value is None
+                and obj.__class__ is dict
+                and _flag(obj.get("update_successful")) is not False
+            ):
+                value = obj.get("text")
+            out.append(value)
+        return out
 
-    Struct fields are transposed to columns in C (``msgspec.structs.astuple`` +
-    ``zip``) and every text column goes to Arrow in one call; nested objects
-    (pricing, conversation) take the same route with an all-``None`` stand-in
-    for missing ones. Also appends the error rows of failed statuses to the
-    errors frame.
-    """
-    objs = sink.status_objs
-    names = RAW_COLUMNS["statuses"]
-    if not objs:
-        return {name: [] for name in names}
-    columns = zip(*map(msgspec.structs.astuple, objs), strict=True)
-    fields = dict(zip(S.STATUS_FIELDS, columns, strict=True))
-    n = len(objs)
-    counts = sink.status_counts
-    # Context (waba, phone number, receipt, origin) is per change: repeat it per status.
-    ctx_of = pa.array(np.repeat(np.arange(len(counts)), counts))
-    waba, pn, received, fidx, loc = (
-        pa.array(col).take(ctx_of) for col in zip(*sink.status_ctx, strict=True)
-    )
-    rid = _text(fields["recipient_id"])
-    rtype = _text(fields["recipient_type"])
-    # The group is the recipient of a group status (or an explicit group_id, per OpenAPI).
-    gid = pc.if_else(pc.equal(rtype, "group"), rid, pa.scalar(None, _TEXT))
-    if fields["group_id"].count(None) != n:
-        gid = pc.coalesce(_text(fields["group_id"]), gid)
-    pid = _text(fields["recipient_participant_id"])
-    alt = fields["participant_recipient_id"]
-    if alt.count(None) != n:
-        pid = pc.coalesce(pid, _text(alt))
-    nulls = pa.nulls(n, _TEXT)
-    pricing = fields["pricing"]
-    conv_id = conv_cat = nulls
-    conv = fields["conversation"]
-    has_conv = conv.count(None) != n
-    if has_conv:
-        conv_id_v, conv_origin, conv_pricing = _fields_of(conv, _NO_CONVERSATION)
-        conv_id = _text(conv_id_v)
-        conv_cat = _text(_fields_of(conv_origin, _NO_ORIGIN)[0])
-    pcols: dict[str, pa.Array] = {}
-    if pricing.count(None) != n:
-        billable, model, ptype, pcat = _fields_of(pricing, _NO_PRICING)
-        pcols = {
-            "pricing_category": _text(pcat),
-            "pricing_type": _text(ptype),
-            "pricing_model": _text(model),
-            "billable": _billable(billable),
-        }
-    if has_conv and conv_pricing.count(None) != n:
-        # Pricing may sit inside the conversation; a sibling object wins when both exist.
-        billable, model, ptype, pcat = _fields_of(conv_pricing, _NO_PRICING)
-        nested = {
-            "pricing_category": _text(pcat),
-            "pricing_type": _text(ptype),
-            "pricing_model": _text(model),
-            "billable": _billable(billable),
-        }
-        if pcols:
-            sibling = pa.array([p is not None for p in pricing], pa.bool_())
-            pcols = {k: pc.if_else(sibling, pcols[k], nested[k]) for k in nested}
+    return rule
+
+
+def _all_updated(rows: list, cols: dict) -> list:
+    out = []
+    for g, _ in rows:
+        flags = []
+        for setting in ("group_subject", "group_description", "profile_picture"):
+            obj = g.get(setting)
+            if obj.__class__ is dict and obj.get("update_successful") is not None:
+                flags.append(_flag(obj["update_successful"]))
+        out.append(all(flags) if flags else None)
+    return out
+
+
+def _count(key: str) -> Callable[[list, dict], list]:
+    def rule(rows: list, cols: dict) -> list:
+        return [None if g.get(key) is None else len(g[key]) for g, _ in rows]
+
+    return rule
+
+
+def _member(i: int) -> Callable[[list, dict], list]:
+    return lambda rows, cols: _derived(rows, i)
+
+
+def _error_part(i: int) -> Callable[[list, dict], list]:
+    return lambda rows, cols: [
+        None if row[1][DERIVED] is None else row[1][DERIVED][i] for row in rows
+    ]
+
+
+def _kind(rows: list, cols: dict) -> list:
+    return [row[1][DERIVED] for row in rows]
+
+
+def _raw(rows: list, cols: dict) -> list:
+    out = []
+    for item, scope in rows:
+        if scope[DERIVED] == "change":
+            value = scope[CHANGE].get("value")
+            out.append(None if value is None else canonical(value))
         else:
-            pcols = nested
-    if not pcols:
-        pcols = {
-            "pricing_category": nulls,
-            "pricing_type": nulls,
-            "pricing_model": nulls,
-            "billable": pa.nulls(n, pa.bool_()),
-        }
-    errors = fields["errors"]
-    code = title = None
-    if errors.count(None) != n:
-        failed = [i for i, e in enumerate(errors) if e]
-        code = [None] * n
-        title = [None] * n
-        gid_list = gid.to_pylist()
-        pid_list = pid.to_pylist()
-        ctx_list = ctx_of.to_numpy()
-        for i in failed:
-            errs = errors[i]
-            code[i] = errs[0].code
-            title[i] = errs[0].title
-            _error_rows(
-                errs, "status", "messages", fields["id"][i], gid_list[i], pid_list[i],
-                fields["status"][i], fields["timestamp"][i], sink.status_ctx[ctx_list[i]], sink,
-            )  # fmt: skip
-    return {
-        "message_id": _text(fields["id"]),
-        "status": _text(fields["status"]),
-        "timestamp": fields["timestamp"],
-        "group_id": gid,
-        "recipient_id": rid,
-        "recipient_type": rtype,
-        "participant_id": pid,
-        "participant_user_id": _text(fields["recipient_participant_user_id"]),
-        "participant_parent_user_id": _text(fields["recipient_participant_parent_user_id"]),
-        "error_code": pa.nulls(n, pa.int64()) if code is None else code,
-        "error_title": nulls if title is None else _text(title),
-        **pcols,
-        "conversation_id": conv_id,
-        "conversation_category": conv_cat,
-        "biz_opaque_callback_data": _text(fields["biz_opaque_callback_data"]),
-        "waba_id": waba,
-        "phone_number_id": pn,
-        "received_at": received,
-        "_file": fidx,
-        "_loc": loc,
-    }
+            out.append(canonical(item))
+    return out
 
 
-_MEDIA = ("image", "video", "audio", "document", "sticker")
+def _millis(key: str) -> Callable[[list, dict], list]:
+    def rule(rows: list, cols: dict) -> list:
+        out = []
+        for rec, _ in rows:
+            value = rec.get(key)
+            if value.__class__ in (int, float) and math.isfinite(value) and abs(value) < 9e15:
+                value = int(value * 1000)
+            out.append(value)  # anything else is rejected as not a number
+        return out
+
+    return rule
 
 
-def _messages(messages, contacts, ctx, sink: Sink) -> None:
-    names: dict[str, str | None] = {}
-    only_name = None
-    if contacts:
-        for ct in contacts:
-            name = None if ct.profile is None else ct.profile.name
-            if ct.wa_id is not None:
-                names[ct.wa_id] = name
-            if ct.user_id is not None:
-                names[ct.user_id] = name
-        if len(contacts) == 1 and len(messages) == 1:
-            only_name = None if contacts[0].profile is None else contacts[0].profile.name
-    c = sink.cols["messages"]
-    waba, pn, received, fidx, loc = ctx
-    for m in messages:
-        media = None
-        for kind in _MEDIA:
-            media = getattr(m, kind)
-            if media is not None:
-                break
-        text = m.text.body if m.text is not None else None
-        if text is None:
-            if media is not None:
-                text = media.caption
-            elif m.button is not None:
-                text = m.button.text
-            elif len(m.interactive):
-                try:
-                    inter = S.INTERACTIVE.decode(m.interactive)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    inter = None
-                reply = None if inter is None else inter.button_reply or inter.list_reply
-                text = None if reply is None else reply.title
-            elif m.system is not None:
-                text = m.system.body
-        name = names.get(m.from_) if m.from_ is not None else None
-        if name is None and m.from_user_id is not None:
-            name = names.get(m.from_user_id)
-        if name is None:
-            name = only_name
-        context = m.context
-        errors = m.errors
-        c["message_id"].append(m.id)
-        c["group_id"].append(m.group_id)
-        c["from_id"].append(m.from_)
-        c["from_user_id"].append(m.from_user_id)
-        c["contact_name"].append(name)
-        c["type"].append(m.type)
-        c["timestamp"].append(m.timestamp)
-        c["text"].append(text)
-        c["media_id"].append(None if media is None else media.id)
-        c["mime_type"].append(None if media is None else media.mime_type)
-        c["media_url"].append(None if media is None else media.url)
-        c["filename"].append(None if media is None else media.filename)
-        c["reaction_emoji"].append(None if m.reaction is None else m.reaction.emoji)
-        c["reaction_message_id"].append(None if m.reaction is None else m.reaction.message_id)
-        c["context_message_id"].append(None if context is None else context.id)
-        c["context_from"].append(None if context is None else context.from_)
-        c["forwarded"].append(
-            None if context is None else bool(context.forwarded or context.frequently_forwarded)
-        )
-        c["unsupported_type"].append(None if m.unsupported is None else m.unsupported.type)
-        c["payload"].append(_payload(m))
-        c["error_code"].append(errors[0].code if errors else None)
-        c["waba_id"].append(waba)
-        c["phone_number_id"].append(pn)
-        c["received_at"].append(received)
-        c["_file"].append(fidx)
-        c["_loc"].append(loc)
-        if errors:
-            _error_rows(
-                errors, "message", "messages", m.id, m.group_id, m.from_, None, m.timestamp,
-                ctx, sink,
-            )  # fmt: skip
+# Columns computed by their declared rule (see groupkit.schema), by frame.
+RULES: dict[tuple[str, str], Callable[[list, dict], list]] = {
+    ("statuses", "group_id"): _statuses_group,
+    ("messages", "forwarded"): _forwarded,
+    ("messages", "payload"): _payload,
+    ("errors", "origin"): _error_part(0),
+    ("errors", "setting"): _error_part(1),
+    ("errors", "message_id"): _error_part(2),
+    ("errors", "group_id"): _error_part(3),
+    ("errors", "participant_id"): _error_part(4),
+    ("errors", "status"): _error_part(5),
+    ("errors", "timestamp"): _error_part(6),
+    ("group_events", "subject"): _subject("subject", "group_subject"),
+    ("group_events", "description"): _subject("description", "group_description"),
+    ("group_events", "update_successful"): _all_updated,
+    ("group_events", "participants_added"): _count("added_participants"),
+    ("group_events", "participants_removed"): _count("removed_participants"),
+    ("group_events", "participants_failed"): _count("failed_participants"),
+    ("membership", "change"): _member(0),
+    ("membership", "participant_id"): _member(1),
+    ("membership", "participant_user_id"): _member(2),
+    ("other_changes", "kind"): _kind,
+    ("other_changes", "raw"): _raw,
+    ("sends", "requested_at"): _millis("requested_at"),
+    ("sends", "accepted_at"): _millis("accepted_at"),
+}
 
 
-_PAYLOAD_TYPES = frozenset(S.Message.__struct_fields__) - {
-    "id", "from_", "from_user_id", "group_id", "timestamp", "type", "context", "errors",
-}  # fmt: skip
-
-
-def _payload(m: S.Message) -> str | None:
-    """The message type's own object as JSON text (``{"body": ...}`` for text, ...)."""
-    if m.type not in _PAYLOAD_TYPES:
-        return None
-    obj = getattr(m, m.type)
-    if isinstance(obj, msgspec.Raw):
-        return bytes(obj).decode() if len(obj) else None
-    return None if obj is None else S.ENCODE(obj).decode()
-
-
-def _who(p: S.Participant) -> tuple[str | None, str | None]:
-    """(phone / wa_id, business-scoped user id) of a participant entry."""
-    pid = None if p.wa_id is None else str(p.wa_id)
-    uid = p.user_id
-    if p.input is not None:
-        given = str(p.input)
-        if _BSUID.match(given):
-            uid = uid or given
+def columns(frame: str, rows: list) -> dict[str, list]:
+    """Every raw column of ``frame`` (plus ``_file`` and ``_loc``) from its rows."""
+    cols: dict[str, list] = {}
+    later = []
+    for name, col in schema.FRAMES[frame].items():
+        if name == "source":
+            continue
+        if name == "extra":
+            cols[name] = extras(rows, frame) if rows else []
+        elif (frame, name) in RULES:
+            later.append(name)
         else:
-            pid = pid or given
-    return pid, uid
-
-
-def _groups_value(value: S.Value, fld, waba, pn, received, fidx, loc, sink: Sink) -> None:
-    ctx = (waba, pn, received, fidx, loc)
-    ev = sink.cols["group_events"]
-    mem = sink.cols["membership"]
-    for g in value.groups or ():
-        gid, ts = g.group_id, g.timestamp
-        settings = [s for s in (g.group_subject, g.group_description, g.profile_picture) if s]
-        flags = [s.update_successful for s in settings if s.update_successful is not None]
-        ev["field"].append(fld)
-        ev["type"].append(g.type)
-        ev["group_id"].append(gid)
-        ev["timestamp"].append(ts)
-        ev["request_id"].append(g.request_id)
-        ev["join_request_id"].append(g.join_request_id)
-        ev["initiated_by"].append(g.initiated_by)
-        ev["reason"].append(g.reason)
-        ev["subject"].append(
-            g.subject if g.subject is not None or not g.group_subject else g.group_subject.text
-        )
-        ev["description"].append(
-            g.description
-            if g.description is not None or not g.group_description
-            else g.group_description.text
-        )
-        ev["invite_link"].append(g.invite_link)
-        ev["join_approval_mode"].append(g.join_approval_mode)
-        ev["participant_id"].append(g.wa_id)
-        ev["participant_user_id"].append(g.user_id)
-        ev["participants_added"].append(
-            None if g.added_participants is None else len(g.added_participants)
-        )
-        ev["participants_removed"].append(
-            None if g.removed_participants is None else len(g.removed_participants)
-        )
-        ev["participants_failed"].append(
-            None if g.failed_participants is None else len(g.failed_participants)
-        )
-        ev["update_successful"].append(all(flags) if flags else None)
-        ev["error_code"].append(g.errors[0].code if g.errors else None)
-        ev["waba_id"].append(waba)
-        ev["phone_number_id"].append(pn)
-        ev["received_at"].append(received)
-        ev["_file"].append(fidx)
-        ev["_loc"].append(loc)
-        for change, people in (("join", g.added_participants), ("leave", g.removed_participants)):
-            for p in people or ():
-                pid, uid = _who(p)
-                mem["group_id"].append(gid)
-                mem["participant_id"].append(pid)
-                mem["participant_user_id"].append(uid)
-                mem["change"].append(change)
-                mem["reason"].append(g.reason)
-                mem["initiated_by"].append(g.initiated_by)
-                mem["timestamp"].append(ts)
-                mem["request_id"].append(g.request_id)
-                mem["waba_id"].append(waba)
-                mem["phone_number_id"].append(pn)
-                mem["received_at"].append(received)
-                mem["_file"].append(fidx)
-                mem["_loc"].append(loc)
-        if g.errors:
-            _error_rows(g.errors, "group_event", fld, None, gid, None, None, ts, ctx, sink)
-        for p in g.failed_participants or ():
-            if p.errors:
-                pid, uid = _who(p)
-                _error_rows(
-                    p.errors, "group_event", fld, None, gid, pid or uid, None, ts, ctx, sink
-                )
-        for s in settings:
-            if s.errors:
-                _error_rows(s.errors, "group_event", fld, None, gid, None, None, ts, ctx, sink)
-    if value.errors:
-        _error_rows(value.errors, "webhook", fld, None, None, None, None, None, ctx, sink)
-
-
-def _other_change(value, fld, raw_value: bytes, waba, received, fidx, loc, sink: Sink) -> None:
-    name = fld if fld is not None else "<missing>"
-    sink.unknown_fields[name] += 1
-    c = sink.cols["other_changes"]
-    c["field"].append(name)
-    c["raw"].append(raw_value.decode("utf-8", errors="replace") if raw_value else None)
-    meta = None if value is None else value.metadata
-    pn = None if meta is None else meta.phone_number_id
-    c["waba_id"].append(waba)
-    c["phone_number_id"].append(pn)
-    c["received_at"].append(received)
-    c["_file"].append(fidx)
-    c["_loc"].append(loc)
-    if value is not None and value.errors:
-        ctx = (waba, pn, received, fidx, loc)
-        _error_rows(value.errors, "webhook", name, None, None, None, None, None, ctx, sink)
-
-
-def _send(send: S.Send, fidx: int, loc: int, sink: Sink) -> None:
-    sink.sends += 1
-    c = sink.cols["sends"]
-    for name in S.Send.__struct_fields__:
-        value = getattr(send, name)
-        if name in ("requested_at", "accepted_at") and value is not None:
-            value = int(value * 1000)
-        c[name].append(value)
-    c["_file"].append(fidx)
-    c["_loc"].append(loc)
+            cols[name] = read_column(rows, col.paths)
+    for name in later:
+        cols[name] = RULES[(frame, name)](rows, cols) if rows else []
+    cols["_file"] = [row[1][FILE] for row in rows]
+    cols["_loc"] = [row[1][LINE] for row in rows]
+    return {name: cols[name] for name in RAW_COLUMNS[frame]}

@@ -20,12 +20,12 @@ def _with_bad_line(bad: bytes) -> bytes:
 
 BAD_LINES = {
     "malformed JSON": (b'{"object": "whatsapp_business_account", "entry": [', "JSON"),
-    "JSON that is not an object": (b"[1, 2, 3]", "Expected `object`, got `array`"),
-    "a string, not an object": (b'"hello"', "Expected `object`, got `str`"),
+    "JSON that is not an object": (b"[1, 2, 3]", "a record must be a JSON object, not a list"),
+    "a string, not an object": (b'"hello"', "a record must be a JSON object, not text"),
     "not a webhook": (b'{"hello": "world"}', "not a webhook"),
     "status without id": (
         json.dumps(statuses({"status": "sent", "timestamp": "1750000000"})).encode(),
-        "missing required field `id` - at `entry[0].changes[0].value.statuses[0]`",
+        "a status has no `id` - at `entry[0].changes[0].value.statuses[0]`",
     ),
     "status timestamp not a number": (
         json.dumps(statuses(status("wamid.T", "sent", "yesterday"))).encode(),

@@ -1,0 +1,166 @@
+"""One declaration per frame: every reader is generated from or checked against it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import groupkit
+from groupkit import schema
+from groupkit.load import lane, walk
+from tests.load.test_lane import _both, assert_same
+
+README = (schema.__file__.rsplit("/", 2)[0]) + "/README.md"
+
+
+def test_every_column_says_where_it_comes_from():
+    for frame, cols in schema.FRAMES.items():
+        for name, col in cols.items():
+            if name == "source":
+                continue  # where the record was read, not a JSON value
+            assert col.paths or col.rule, f"{frame}.{name} declares neither paths nor a rule"
+            assert col.doc.strip(), f"{frame}.{name} has no meaning"
+
+
+def test_every_rule_is_implemented_and_every_implementation_is_declared():
+    declared = {
+        (frame, name)
+        for frame, cols in schema.FRAMES.items()
+        for name, col in cols.items()
+        if col.rule and name != "extra"  # extra: walk.extras, from every declared path
+    }
+    assert declared == set(walk.RULES)
+
+
+def test_every_path_parses_and_names_a_known_scope():
+    for cols in schema.FRAMES.values():
+        for col in cols.values():
+            for path in col.paths:
+                assert re.fullmatch(
+                    r"(@(envelope|entry|change|value|contact|group)\.)?"
+                    r"[a-z_]+(\[\d+\])?(\.[a-z_0-9]+(\[\d+\])?)*",
+                    path,
+                ), path
+                walk.getter(path)  # compiles
+
+
+def test_one_edit_adds_a_field(monkeypatch):
+    """A new Meta field declared once reaches its column, and leaves the extra column."""
+    line = {
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"statuses": [
+            {"id": "wamid.N", "status": "sent", "timestamp": "1", "new_thing": {"a": "b"}}]}}]}],
+    }  # fmt: skip
+    before = groupkit.parse_webhooks([line]).statuses
+    assert before["extra"].tolist() == ['{"new_thing":{"a":"b"}}']
+    column = schema.Column(schema.STR, "A field Meta added.", ("new_thing.a",))
+    monkeypatch.setitem(schema.STATUSES, "new_thing_a", column)
+    monkeypatch.setitem(
+        walk.RAW_COLUMNS, "statuses", (*walk.RAW_COLUMNS["statuses"], "new_thing_a")
+    )
+    monkeypatch.setitem(walk.CONSUMED, "statuses", walk._consumed("statuses") | {
+        k: v for k, v in walk.CONSUMED["statuses"].items() if v is True
+    })  # fmt: skip
+    after = groupkit.parse_webhooks([line]).statuses
+    assert after["new_thing_a"].tolist() == ["b"]
+    assert after["extra"].isna().all()
+
+
+# ------------------------------------------------------------------ the C lane
+
+
+def _status_paths() -> set[str]:
+    """The declared paths of a status POST that the lane must read itself."""
+    paths = set()
+    for col in schema.STATUSES.values():
+        for path in col.paths:
+            if path.startswith("@contact.") or path.startswith("@envelope."):
+                continue  # a line with contacts or an envelope goes to the walker
+            paths.add("errors" if path.startswith("errors[") else path)
+    implied = {p.replace("entry[].changes[].", "") for p in schema.IMPLIED}
+    return (paths | implied | {"@change.field"}) - {"field"}
+
+
+@pytest.mark.skipif(lane._scan is None, reason="the C lane is not built")
+def test_the_lane_reads_exactly_the_declared_status_paths():
+    assert set(lane._scan.PATHS) == _status_paths()
+
+
+@pytest.mark.skipif(lane._scan is None, reason="the C lane is not built")
+def test_the_lane_fills_declared_columns():
+    raw = set(walk.RAW_COLUMNS["statuses"]) | {
+        "recipient_participant_id",
+        "participant_recipient_id",
+    }
+    assert set(lane._scan.TEXT_COLUMNS) <= raw
+    assert len(set(lane._scan.TEXT_COLUMNS)) == len(lane._scan.TEXT_COLUMNS)
+
+
+def test_the_readme_tables_come_from_the_declaration():
+    with open(README, encoding="utf-8") as fh:
+        text = fh.read()
+    block = text.split("<!-- schema:start -->")[1].split("<!-- schema:end -->")[0]
+    assert block.strip() == schema.markdown_table().strip()
+    assert "`pricing.subtype`" in block and "`referral.ctwa_clid`" in block
+
+
+# Values a declared status path may hold, in the shapes the wire has.
+_TEXT = st.one_of(st.none(), st.text("abcXYZ019._-+ ", min_size=0, max_size=8))
+_DIGITS = st.one_of(st.none(), st.integers(0, 10**12).map(str))
+_FLAG = st.one_of(st.none(), st.booleans(), st.sampled_from(["true", "false"]))
+
+
+def _value_for(path: str):
+    if path.endswith("timestamp"):
+        return _DIGITS
+    if path.endswith("billable"):
+        return _FLAG
+    return _TEXT
+
+
+def _put(obj: dict, path: str, value) -> None:
+    keys = path.split(".")
+    for key in keys[:-1]:
+        obj = obj.setdefault(key, {})
+    obj[keys[-1]] = value
+
+
+@st.composite
+def status_posts(draw):
+    """A status POST using any subset of the declared paths, sometimes with a key no
+    column declares, an entry time, a display number, numbers where text belongs."""
+    declared = sorted(p for p in _status_paths() if (not p.startswith("@") and "." in p) or (
+        not p.startswith("@") and p not in ("object", "errors")))  # fmt: skip
+    statuses = []
+    for i in range(draw(st.integers(1, 3))):
+        item: dict = {"id": f"wamid.{i}"}
+        for path in draw(st.lists(st.sampled_from(declared), max_size=12, unique=True)):
+            if path in ("id", "value.messaging_product"):
+                continue
+            _put(item, path, draw(_value_for(path)))
+        if draw(st.booleans()):
+            item["errors"] = draw(st.sampled_from([[], None, [{"code": 131000, "title": "t"}]]))
+        if draw(st.integers(0, 5)) == 0:
+            item[draw(st.sampled_from(["brand_new", "type"]))] = draw(_TEXT)
+        if draw(st.integers(0, 5)) == 0:
+            item["timestamp"] = draw(st.integers(0, 10**10))  # a number: the walker's
+        statuses.append(item)
+    value: dict = {"messaging_product": draw(st.sampled_from(["whatsapp", "whatsapp", "other"])),
+                   "statuses": statuses}  # fmt: skip
+    if draw(st.booleans()):
+        value["metadata"] = {"phone_number_id": "1", "display_phone_number": draw(_TEXT)}
+    entry: dict = {"id": "102", "changes": [{"field": "messages", "value": value}]}
+    if draw(st.booleans()):
+        entry["time"] = draw(st.one_of(st.integers(0, 10**12), st.integers(0, 10**12).map(str)))
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(status_posts(), min_size=1, max_size=4))
+def test_lane_and_walker_agree_on_every_declared_status_path(posts):
+    data = "".join(json.dumps(p, separators=(",", ":")) + "\n" for p in posts).encode()
+    a, b = _both(lambda: groupkit.parse_webhooks(data))
+    assert_same(a, b)
