@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-__all__ = ["D360_HEADER", "META_HEADER", "sign", "verify"]
+__all__ = ["D360_HEADER", "META_HEADER", "secret_bytes", "sign", "verify"]
 
 META_HEADER = "X-Hub-Signature-256"
 D360_HEADER = "x-360dialog-signature"
@@ -27,8 +27,35 @@ D360_HEADER = "x-360dialog-signature"
 _PREFIX = "sha256="
 
 
-def _key(secret: str | bytes) -> bytes:
-    return secret if isinstance(secret, bytes) else secret.encode("utf-8", "surrogatepass")
+def secret_bytes(secret: str | bytes) -> bytes:
+    """The HMAC key a secret stands for: its UTF-8 bytes, or the bytes the OS gave.
+
+    Python decodes an environment variable that is not UTF-8 with the
+    ``surrogateescape`` handler, so ``\\xff`` in the environment arrives as
+    ``"\\udcff"``; encoding it back the same way gives the byte the sender signs
+    with. Any other lone surrogate is kept as its UTF-8-style bytes rather than
+    refused, so no secret makes signing raise (and so no error quotes one).
+
+    Parameters
+    ----------
+    secret
+        The secret as text (from the environment or a file), or already as bytes.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> secret_bytes("clé"), secret_bytes("\\udcff"), secret_bytes(b"raw")
+    (b'cl\\xc3\\xa9', b'\\xff', b'raw')
+    """
+    if isinstance(secret, bytes):
+        return secret
+    try:
+        return secret.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return secret.encode("utf-8", "surrogatepass")
 
 
 def sign(body: bytes, secret: str | bytes) -> str:
@@ -51,7 +78,7 @@ def sign(body: bytes, secret: str | bytes) -> str:
     >>> sign(b"{}", "secret")
     'sha256=77325902caca812dc259733aacd046b73817372c777b8d95b402647474516e13'
     """
-    return _PREFIX + hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+    return _PREFIX + hmac.new(secret_bytes(secret), body, hashlib.sha256).hexdigest()
 
 
 def verify(body: bytes, header: str | None, secret: str | bytes) -> bool:
@@ -87,6 +114,6 @@ def verify(body: bytes, header: str | None, secret: str | bytes) -> bool:
     value = header.strip()
     if value[: len(_PREFIX)].lower() == _PREFIX:
         value = value[len(_PREFIX) :]
-    expected = hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+    expected = hmac.new(secret_bytes(secret), body, hashlib.sha256).hexdigest()
     given = value.lower().encode("ascii", "replace")
     return hmac.compare_digest(given, expected.encode("ascii"))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from groupkit.exceptions import GroupkitError
+from groupkit.signatures import secret_bytes
 
 __all__ = ["ENV_NAMES", "ReceiverError", "ReceiverSecrets", "Secret", "load_secrets"]
 
@@ -51,13 +52,12 @@ class Secret:
         self._value = value
 
     def reveal(self) -> bytes:
-        """The secret's bytes (UTF-8), for the HMAC and nothing else."""
-        return self._value.encode("utf-8", "surrogatepass")
+        """The secret's bytes (UTF-8, or as the OS gave them), for the HMAC and nothing else."""
+        return secret_bytes(self._value)
 
     def matches(self, candidate: str) -> bool:
         """Whether ``candidate`` equals the secret, compared in constant time."""
-        given = candidate.encode("utf-8", "surrogatepass")
-        return hmac.compare_digest(given, self.reveal())
+        return hmac.compare_digest(secret_bytes(candidate), self.reveal())
 
     def __repr__(self) -> str:
         return "<secret>"
@@ -110,7 +110,10 @@ def _read_file(path: Path) -> dict[str, str]:
         raise ReceiverError(f"cannot read secrets file {path}: {why}") from None
     known = set(ENV_NAMES.values())
     values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" (and a "\r" before it) only: str.splitlines() would also cut a
+    # value at "\x0c", "\x1e", "\x85" or "\u2028", which a secret may hold.
+    for number, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.removesuffix("\r")
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from groupkit.cli import main
 from groupkit.receiver import ReceiverError, Secret, load_secrets, serve
-from groupkit.signatures import sign
+from groupkit.signatures import sign, verify
 from tests.receiver.conftest import webhook
 
 WEIRD = [
@@ -22,7 +22,19 @@ WEIRD = [
     "back\\slash\\n\\x00",
     "<secret>=#hash&amp;",
     "x" * 300,
+    "ends with a newline\n",
+    "nul\x00inside",
+    "\r\ncrlf injected\r\n",
+    "line\u2028separator\x85next\x0cfeed\x1erecord",
+    "non-utf8 byte from the environment \udcff",
 ]
+# A line of a file holds neither a newline nor a byte that is not UTF-8.
+IN_A_FILE = [v for v in WEIRD if "\n" not in v and "\r" not in v and "\udcff" not in v]
+
+
+def sendable(text: str) -> str:
+    """``text`` as it can travel in a URL (a lone surrogate is not UTF-8)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def everything_shown(*objects) -> str:
@@ -50,13 +62,27 @@ def test_reprs_and_strings_never_show_a_secret(tmp_path, value):
         pickle.dumps(secrets.app_secret)
 
 
-@pytest.mark.parametrize("value", WEIRD)
+@pytest.mark.parametrize("value", IN_A_FILE)
 def test_secrets_read_from_a_file_keep_every_character(tmp_path, value):
     path = tmp_path / "secrets.env"
     path.write_text(f"GROUPKIT_APP_SECRET={value}\nexport GROUPKIT_VERIFY_TOKEN='{value}'\n")
     secrets = load_secrets(path, environ={"GROUPKIT_APP_SECRET": "from-the-environment"})
     # The file wins over the environment; only the line ending and one pair of quotes go.
     assert secrets.app_secret.matches(value) and secrets.verify_token.matches(value)
+
+
+def test_a_secrets_file_with_crlf_line_endings(tmp_path):
+    path = tmp_path / "secrets.env"
+    path.write_bytes(b"GROUPKIT_APP_SECRET=abc\r\nGROUPKIT_VERIFY_TOKEN=tok\r\n")
+    secrets = load_secrets(path, environ={})
+    assert secrets.app_secret.matches("abc") and secrets.verify_token.matches("tok")
+
+
+def test_a_secret_that_is_not_utf8_signs_with_the_bytes_the_os_gave():
+    # os.environ decodes b"\xff" as "\udcff"; the sender signs with the byte itself.
+    secret = Secret("k\udcff")
+    assert secret.reveal() == b"k\xff"
+    assert verify(b"{}", sign(b"{}", b"k\xff"), secret.reveal())
 
 
 def test_a_secrets_file_error_never_quotes_a_line(tmp_path):
@@ -71,9 +97,9 @@ def test_a_secrets_file_error_never_quotes_a_line(tmp_path):
 @pytest.mark.parametrize("value", WEIRD)
 def test_no_log_record_response_or_file_holds_a_secret(tmp_path, caplog, value):
     secrets = load_secrets(
-        environ={"GROUPKIT_APP_SECRET": value, "GROUPKIT_VERIFY_TOKEN": "tok " + value}
+        environ={"GROUPKIT_APP_SECRET": value, "GROUPKIT_VERIFY_TOKEN": "tok " + sendable(value)}
     )
-    token = "tok " + value
+    token = "tok " + sendable(value)
     seen = []
     caplog.set_level(logging.DEBUG)
     with serve(tmp_path, secrets=secrets) as receiver, httpx.Client(base_url=receiver.url) as http:
@@ -104,11 +130,12 @@ def test_no_log_record_response_or_file_holds_a_secret(tmp_path, caplog, value):
     for secret in (value, token):
         assert secret not in records
         assert secret not in " ".join(seen)
-        assert secret.encode() not in files
+        assert secret.encode("utf-8", "surrogateescape") not in files
 
 
-def test_the_cli_never_prints_a_secret_it_was_given(tmp_path):
-    value = WEIRD[0]
+# An environment variable cannot hold a NUL.
+@pytest.mark.parametrize("value", [v for v in WEIRD if "\x00" not in v])
+def test_the_cli_never_prints_a_secret_it_was_given(tmp_path, value):
     env = {"GROUPKIT_APP_SECRET": value, "GROUPKIT_VERIFY_TOKEN": value}
     runs = [
         ["receive", "--out", str(tmp_path), "--app-secret", value],
