@@ -185,7 +185,7 @@ class Journal:
             return self
         try:
             self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / QUARANTINE_DIR).mkdir(exist_ok=True)
+            (self.out / QUARANTINE_DIR).mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise ReceiverError(f"cannot create {self.out}: {exc.strerror}") from None
         self._lock()

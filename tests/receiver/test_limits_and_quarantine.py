@@ -65,6 +65,10 @@ def test_a_body_that_is_not_json_is_quarantined_with_its_reason(receiver, http):
         assert expected in record["reason"]
         assert record["received_at"].endswith("Z")
     assert receiver.metrics.snapshot()["quarantined"] == len(bodies)
+    # Quarantined bodies are private as the archive is: the receiver's user only.
+    quarantine = receiver.out / ".quarantine"
+    assert quarantine.stat().st_mode & 0o777 == 0o700
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in quarantine.iterdir())
     # The quarantine is hidden from the loader: the archive loads clean, and empty.
     archive = groupkit.read_webhooks(receiver.out, workers=1)
     assert archive.report.rejects == [] and archive.report.webhooks_parsed == 0
