@@ -128,6 +128,31 @@ def test_one_sync_covers_every_line_queued_while_the_last_sync_ran(tmp_path, mon
     assert len(load(tmp_path).statuses) == 21
 
 
+def test_a_commit_does_not_return_while_its_sync_is_still_running(tmp_path, monkeypatch):
+    real_sync = os.fdatasync
+    sync_started = threading.Event()
+    release = threading.Event()
+
+    def held_sync(fd):
+        sync_started.set()
+        release.wait(10)
+        real_sync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", held_sync)
+    with Journal(tmp_path, clock=Clock()) as journal:
+        committing = threading.Thread(target=commit, args=(journal, 1, T0))
+        committing.start()
+        assert sync_started.wait(10)
+        # The line is written, its sync has not returned: the request is not answered yet
+        # (a commit that returned before its sync would end within this grace period).
+        committing.join(0.5)
+        assert committing.is_alive()
+        release.set()
+        committing.join(10)
+        assert not committing.is_alive()
+    assert list(load(tmp_path).statuses["message_id"]) == ["wamid.T1"]
+
+
 def test_a_line_is_acknowledged_only_after_it_is_synced(tmp_path, monkeypatch):
     def failing_sync(fd):
         raise OSError(5, "Input/output error")

@@ -7,6 +7,7 @@ import json
 import socket
 
 import httpx
+import pytest
 
 import groupkit
 from groupkit.receiver import serve
@@ -31,6 +32,21 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(tmp
             head = sock.recv(4096)
         assert head.startswith(b"HTTP/1.1 413")
         assert receiver.metrics.snapshot()["too_large"] == 1
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1e3", b"99999999999999999999999"])
+def test_a_malformed_content_length_is_answered_400_at_once(receiver, http, length):
+    host, port = receiver.url.removeprefix("http://").split(":")
+    body = webhook(1)
+    signature = signed(body)["X-Hub-Signature-256"].encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: " + length
+            + b"\r\nX-Hub-Signature-256: " + signature + b"\r\n\r\n" + body
+        )  # fmt: skip
+        assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+    assert http.get("/healthz").status_code == 200
+    assert receiver.metrics.snapshot()["accepted"] == 0
 
 
 def test_a_streamed_body_over_the_limit_is_refused_and_not_archived(tmp_path, secrets):
