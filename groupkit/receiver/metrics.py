@@ -49,7 +49,15 @@ FSYNC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 
 class Metrics:
-    """Thread-safe counters and the fsync latency histogram."""
+    """Thread-safe counters and the fsync latency histogram.
+
+    Examples
+    --------
+    >>> metrics = Metrics()
+    >>> metrics.add("rejected_signature_bad", 2)
+    >>> metrics.snapshot()["rejected_signature"]
+    2
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -31,7 +31,16 @@ ENV_NAMES = {
 
 
 class ReceiverError(GroupkitError):
-    """``groupkit receive`` cannot start as configured (secrets, directory, options)."""
+    """``groupkit receive`` cannot start as configured (secrets, directory, options).
+
+    Examples
+    --------
+    >>> try:
+    ...     load_secrets("/no/such/secrets.env")
+    ... except ReceiverError as exc:
+    ...     print(exc)
+    secrets file /no/such/secrets.env does not exist
+    """
 
 
 class Secret:

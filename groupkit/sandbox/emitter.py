@@ -36,7 +36,31 @@ RETRY_PAUSES = (0.05, 0.2)
 
 
 class Emitter:
-    """A background thread that releases scheduled webhooks when they fall due."""
+    """A background thread that releases scheduled webhooks when they fall due.
+
+    Parameters
+    ----------
+    archive
+        Directory to append every webhook to (``sandbox-webhooks.ndjson``), or None.
+    webhook_url
+        Where to POST each webhook too (for example a ``groupkit receive``), or None.
+    app_secret
+        Signs the POSTs with ``X-Hub-Signature-256`` when given.
+    time_scale
+        Wall seconds per simulated second (0: release at once).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> emitter = Emitter(archive=folder, webhook_url=None, app_secret=None, time_scale=0.0)
+    >>> emitter.schedule(0.0, [(0.0, {"object": "whatsapp_business_account", "entry": []})])
+    >>> emitter.wait_idle(), emitter.pending()
+    (True, 0)
+    >>> emitter.archive_path.read_text().count("\\n")
+    1
+    >>> emitter.close()
+    """
 
     def __init__(
         self,
@@ -79,6 +103,7 @@ class Emitter:
             self._cond.notify_all()
 
     def pending(self) -> int:
+        """Webhooks queued or being delivered now."""
         with self._cond:
             return len(self._queue) + self._busy
 

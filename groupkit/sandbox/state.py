@@ -32,9 +32,18 @@ _MODEL_TYPES = frozenset(model.BUSINESS_TYPES)
 
 
 class ApiError(Exception):
-    """An error answer: HTTP status, JSON body and extra headers."""
+    """An error answer: HTTP status, JSON body and extra headers.
 
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+    Examples
+    --------
+    >>> error = ApiError(429, {"error": {"code": 4}}, {"Retry-After": "1"})
+    >>> error.status, error.headers["Retry-After"]
+    (429, '1')
+    """
+
+    def __init__(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
