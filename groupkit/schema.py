@@ -594,7 +594,14 @@ def empty_frame(frame: str) -> pd.DataFrame:
 @functools.cache
 def _empty(frame: str) -> pd.DataFrame:
     # Building 30-odd typed empty Series costs ~20 ms; a load makes several empty frames.
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in dtypes(frame).items()})
+    # Categories are text, as in a loaded frame, also when there are none.
+    text = pd.CategoricalDtype(pd.Index([], dtype="str"))
+    return pd.DataFrame(
+        {
+            name: pd.Series([], dtype=text if dtype == CAT else dtype)
+            for name, dtype in dtypes(frame).items()
+        }
+    )
 
 
 def identity_columns(frame: str) -> list[str]:

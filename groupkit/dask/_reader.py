@@ -303,16 +303,13 @@ def _all_categories(*parts: dict) -> dict[tuple[str, str], pd.Index]:
     for found in parts:
         for key, values in found.items():
             merged.setdefault(key, {}).update(dict.fromkeys(values))
-    # As pandas builds them: str categories, or empty object ones for an all-null column.
-    return {
-        key: pd.Index(list(values), dtype="str") if values else pd.Index([], dtype=object)
-        for key, values in merged.items()
-    }
+    # As the loader builds them: text categories, also for an all-null column.
+    return {key: pd.Index(list(values), dtype="str") for key, values in merged.items()}
 
 
 def _with_categories(frame: pd.DataFrame, name: str, categories: dict) -> pd.DataFrame:
     for col in _categorical(name):
-        cats = categories.get((name, col), pd.Index([], dtype=object))
+        cats = categories.get((name, col), pd.Index([], dtype="str"))
         frame[col] = pd.Categorical(frame[col].array, categories=cats)
     return frame
 

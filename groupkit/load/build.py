@@ -231,9 +231,28 @@ def _encode_categories(frame: str, table: pa.Table) -> pa.Table:
     hand back small integer codes instead of the same few strings over and over."""
     dtypes = schema.dtypes(frame)
     for i, name in enumerate(table.column_names):
-        if dtypes.get(name) == schema.CAT and not pa.types.is_dictionary(table.schema[i].type):
-            table = table.set_column(i, name, pc.dictionary_encode(table[name]))
+        if dtypes.get(name) == schema.CAT:
+            table = table.set_column(i, name, text_categories(table[name]))
     return table
+
+
+def text_categories(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """``col`` dictionary-encoded with text values, also when every value is null.
+
+    An all-null column has Arrow type ``null``; encoded as is, it would become a
+    category of no type, which pandas and Parquet treat differently from text.
+
+    Examples
+    --------
+    >>> text_categories(pa.array([None, None])).type
+    DictionaryType(dictionary<values=large_string, indices=int32, ordered=0>)
+    """
+    kind = col.type
+    if pa.types.is_dictionary(kind) and not pa.types.is_null(kind.value_type):
+        return col
+    if pa.types.is_dictionary(kind) or pa.types.is_null(kind):
+        col = col.cast(pa.large_string())
+    return pc.dictionary_encode(col)
 
 
 def _member(files: pa.ChunkedArray, locs: pa.ChunkedArray, bad_files, bad_locs) -> pa.Array:
@@ -259,14 +278,39 @@ def to_frame(frame: str, table: pa.Table, sources: pa.Array) -> pd.DataFrame:
             arrays[name] = sources
             continue
         col = table[name]
+        if dtype == schema.STR and pa.types.is_null(col.type):
+            col = col.cast(pa.large_string())
         if dtype == schema.TS:
             col = col.cast(pa.timestamp("s", tz="UTC"))
         elif dtype == schema.TS_MS:
             col = col.cast(pa.timestamp("ms", tz="UTC"))
-        elif dtype == schema.CAT and not pa.types.is_dictionary(col.type):
-            col = pc.dictionary_encode(col)
+        elif dtype == schema.CAT:
+            col = text_categories(col)
         arrays[name] = col
-    return pa.table(arrays).to_pandas(types_mapper=_mapper, split_blocks=True)
+    return arrow_to_pandas(pa.table(arrays))
+
+
+_NO_CATEGORIES = pd.CategoricalDtype(pd.Index([], dtype="str"))
+
+
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """``table`` as pandas with the schema's nullable dtypes.
+
+    A categorical column with no values at all gets text categories, as one with
+    values has: pandas would otherwise type its empty categories ``object``, and a
+    Parquet export would read back as a column of ``None``.
+
+    Examples
+    --------
+    >>> arrow_to_pandas(pa.table({"n": pa.array([1, None])}))["n"].dtype
+    Int64Dtype()
+    """
+    df = table.to_pandas(types_mapper=_mapper, split_blocks=True)
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, pd.CategoricalDtype) and len(col.cat.categories) == 0:
+            df[name] = col.astype(_NO_CATEGORIES)
+    return df
 
 
 _CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")

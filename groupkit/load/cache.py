@@ -64,7 +64,7 @@ import pyarrow.parquet as pq
 from groupkit import schema
 from groupkit.archive import Archive, LoadReport, Reject
 from groupkit.load import sources
-from groupkit.load.build import _mapper
+from groupkit.load.build import arrow_to_pandas, text_categories
 from groupkit.load.parts import Layout, Part
 from groupkit.load.walk import RAW_COLUMNS
 
@@ -429,12 +429,13 @@ def _frame_from_arrow(frame: str, table: pa.Table) -> pd.DataFrame:
     for name, dtype in schema.dtypes(frame).items():
         col = table[name]
         if dtype == schema.CAT:
-            if not pa.types.is_dictionary(col.type) or pa.types.is_null(col.type.value_type):
-                col = pc.dictionary_encode(col.cast(pa.large_string()))
+            col = text_categories(
+                col if pa.types.is_dictionary(col.type) else col.cast(pa.large_string())
+            )
         else:
             col = col.cast(_ARROW_TYPES[dtype])
         columns[name] = col
-    return pa.table(columns).to_pandas(types_mapper=_mapper, split_blocks=True)
+    return arrow_to_pandas(pa.table(columns))
 
 
 _ARROW_TYPES = {
