@@ -14,6 +14,12 @@ the targets are set in:
 Usage::
 
     python benchmarks/bench_load.py [--lines 1000000] [--skip-naive] [--repeat 1]
+                                    [--before PATH]
+
+``--before PATH`` also measures the groupkit of another checkout (for example a
+``git worktree`` of the commit before a change, with its extension built) in the
+same run, on the same archive, rows labelled ``before``: a change's before and
+after come from one table, not from two days' machines.
 
 The archive is generated once into ``benchmarks/data/`` (git-ignored).
 """
@@ -129,12 +135,16 @@ RUNNERS = {"orjson": _run_orjson, "naive": _run_naive, "groupkit": _run_groupkit
 IMPORTS = {"orjson": "orjson", "naive": "pandas", "groupkit": "groupkit"}
 
 
-def _child(name: str, path: str) -> dict:
+def _child(name: str, path: str, tree: str | None = None) -> dict:
+    env = dict(os.environ)
+    if tree:  # PYTHONPATH comes before the installed (editable) groupkit
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [tree, env.get("PYTHONPATH")]))
     out = subprocess.run(
         [sys.executable, __file__, "--child", name, path],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -160,6 +170,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--skip-naive", action="store_true", help="skip the slow naive baseline")
     ap.add_argument("--repeat", type=int, default=1, help="keep the best of N runs")
+    ap.add_argument("--before", metavar="PATH", help="also measure the groupkit in this checkout")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -178,28 +189,34 @@ def main() -> None:
         f"archive: {plain.name}, {args.lines:,} lines, {size_mb:,.0f} MB "
         f"(gzip {gz.stat().st_size / 1e6:,.0f} MB); {os.cpu_count()} CPUs"
     )
-    plan = [("orjson", plain), ("groupkit", plain), ("groupkit", gz)]
+    plan = [("orjson", plain, None), ("groupkit", plain, None), ("groupkit", gz, None)]
+    if args.before:
+        plan += [("groupkit", plain, args.before), ("groupkit", gz, args.before)]
     if not args.skip_naive:
-        plan.append(("naive", plain))
+        plan.append(("naive", plain, None))
     results: dict[str, dict] = {}
-    for name, path in plan:
-        label = f"{name} ({'gzip' if path.suffix == '.gz' else 'plain'})"
-        runs = [_child(name, str(path)) for _ in range(args.repeat)]
-        results[label] = min(runs, key=lambda r: r["seconds"])
-        print(f"  measured {label}: {results[label]['seconds']:.2f} s", file=sys.stderr)
+    # Each round runs every method once, so that drift of the machine hits all alike.
+    for _ in range(args.repeat):
+        for name, path, tree in plan:
+            label = f"{name} ({'gzip' if path.suffix == '.gz' else 'plain'})"
+            label = f"before {label}" if tree else label
+            run = _child(name, str(path), tree)
+            if label not in results or run["seconds"] < results[label]["seconds"]:
+                results[label] = run
+            print(f"  measured {label}: {run['seconds']:.2f} s", file=sys.stderr)
 
     floor = results["orjson (plain)"]["seconds"]
     naive = results.get("naive (plain)", {}).get("seconds")
     print()
     print(
-        f"| {'method':<18} | {'seconds':>8} | {'peak MB':>8} | {'x orjson floor':>14} "
+        f"| {'method':<25} | {'seconds':>8} | {'peak MB':>8} | {'x orjson floor':>14} "
         f"| {'speed-up vs naive':>17} |"
     )
-    print(f"|{'-' * 20}|{'-' * 10}|{'-' * 10}|{'-' * 16}|{'-' * 19}|")
+    print(f"|{'-' * 27}|{'-' * 10}|{'-' * 10}|{'-' * 16}|{'-' * 19}|")
     for label, r in results.items():
         speed = f"{naive / r['seconds']:.1f}x" if naive else "n/a"
         print(
-            f"| {label:<18} | {r['seconds']:>8.2f} | {r['peak_mb']:>8.0f} | "
+            f"| {label:<25} | {r['seconds']:>8.2f} | {r['peak_mb']:>8.0f} | "
             f"{r['seconds'] / floor:>13.2f}x | {speed:>17} |"
         )
     gk = results["groupkit (plain)"]
@@ -211,7 +228,7 @@ def main() -> None:
     imports = ", ".join(
         f"{IMPORTS[label.split()[0]]} {r['import_s']:.2f} s"
         for label, r in results.items()
-        if "gzip" not in label
+        if "gzip" not in label and not label.startswith("before")
     )
     print(f"times exclude importing the library, measured apart: {imports}")
     print("targets: groupkit plain <= 1.5x floor, gzip <= 2.5x floor, >= 20x naive, < 1500 MB")
