@@ -8,58 +8,64 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from groupkit._cli_common import EPILOG, check_output_dir, read_archive
+from groupkit.analytics import group_summary
 from groupkit.archive import Archive
-from groupkit.exceptions import GroupkitError
-from groupkit.load import read_webhooks
 
 _ON_ERROR = click.Choice(["collect", "raise"])
 
 
-def group_table(archive: Archive) -> pd.DataFrame:
-    """Per group: business messages sent, statuses, delivered/read receipts, failures, inbound.
+# The summary's columns: group_summary's counts, under the words the report uses.
+SUMMARY_COLUMNS = {
+    "group": "group",
+    "messages": "messages",
+    "messages_failed": "failed msgs",
+    "recipients": "receipts",
+    "delivered": "delivered",
+    "read": "read",
+    "failed": "failed",
+    "pending": "pending",
+    "inbound_messages": "inbound",
+}
 
-    Counts come straight from the frames (no lifecycle reasoning; see
-    :func:`groupkit.deliveries` for that).
+
+def group_table(archive: Archive) -> pd.DataFrame:
+    """Per group, the counts ``groupkit summary`` prints, with a total row.
+
+    The counts are :func:`groupkit.group_summary`'s, so they are the report's, the
+    funnel's and the dashboard's: ``messages`` sent, ``failed msgs`` (messages with
+    a failed receipt), ``receipts`` (recipients of every message; a message whose
+    recipients are unknown counts once), ``delivered``, ``read``, ``failed``,
+    ``pending`` and ``inbound`` messages.  Busiest group first.
 
     Examples
     --------
     >>> import groupkit
-    >>> group_table(groupkit.parse_webhooks([])).columns.tolist()[:3]
-    ['messages_sent', 'statuses', 'delivered']
+    >>> group_table(groupkit.parse_webhooks([])).columns.tolist()[:4]
+    ['group', 'messages', 'failed msgs', 'receipts']
     """
-    cols = ["messages_sent", "statuses", "delivered", "read", "failed", "inbound_messages"]
-    st = archive.statuses[archive.statuses["group_id"].notna()]
-    status = st["status"].astype("str")
-    by_group = st.groupby("group_id", observed=True)
-    table = pd.DataFrame(
-        {
-            "messages_sent": by_group["message_id"].nunique(),
-            "statuses": by_group.size(),
-            "delivered": st[status == "delivered"].groupby("group_id").size(),
-            "read": st[status == "read"].groupby("group_id").size(),
-            "failed": st[status == "failed"].groupby("group_id")["message_id"].nunique(),
-        }
-    )
-    inbound = archive.messages[archive.messages["group_id"].notna()].groupby("group_id").size()
-    table = table.join(inbound.rename("inbound_messages"), how="outer")
-    table = table.reindex(columns=cols).fillna(0).astype("int64")
-    table.index.name = "group_id"
-    return table.sort_values("messages_sent", ascending=False)
+    summary = group_summary(archive)[list(SUMMARY_COLUMNS)]
+    total = summary.drop(columns="group").sum().to_frame().T.astype("int64")
+    total.insert(0, "group", "all groups")
+    table = pd.concat([summary, total], ignore_index=True) if len(summary) else summary
+    return table.rename(columns=SUMMARY_COLUMNS)
 
 
 def _load(path: tuple[str, ...], on_error: str, progress: bool | None) -> Archive:
-    try:
-        return read_webhooks(list(path), on_error=on_error, progress=progress)  # type: ignore[arg-type]
-    except (FileNotFoundError, GroupkitError) as exc:
-        raise click.ClickException(str(exc)) from None
+    return read_archive(path, on_error=on_error, progress=progress)
 
 
-@click.command()
+@click.command(epilog=EPILOG)
 @click.argument("path", nargs=-1, required=True)
 @click.option("--on-error", type=_ON_ERROR, default="collect", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: auto).")
 def summary(path: tuple[str, ...], on_error: str, progress: bool | None) -> None:
-    """Print the load report and a per-group table of PATH (files, folders, globs)."""
+    """Print the load report and a per-group table of PATH (files, folders, globs).
+
+    The counts are the report's and the funnel's: receipts are the recipients of
+    every message (a message whose recipients are unknown counts once), each one
+    delivered, failed or pending.
+    """
     archive = _load(path, on_error, progress)
     click.echo(str(archive.report))
     click.echo("")
@@ -67,17 +73,18 @@ def summary(path: tuple[str, ...], on_error: str, progress: bool | None) -> None
     if table.empty:
         click.echo("no group traffic found")
     else:
-        click.echo(f"per group ({len(table)} groups):")
-        click.echo(table.to_string())
+        click.echo(f"per group ({len(table) - 1} groups, busiest first):")
+        click.echo(table.to_string(index=False))
 
 
-@click.command()
+@click.command(epilog=EPILOG)
 @click.argument("path", nargs=-1, required=True)
-@click.option("--to", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--to", "out", required=True, type=click.Path(path_type=Path))
 @click.option("--on-error", type=_ON_ERROR, default="collect", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: auto).")
 def export(path: tuple[str, ...], out: Path, on_error: str, progress: bool | None) -> None:
     """Write every frame of PATH as Parquet into --to DIR (plus rejects and the report)."""
+    check_output_dir(out, "--to")
     archive = _load(path, on_error, progress)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in archive.frames().items():

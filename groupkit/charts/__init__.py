@@ -3,7 +3,12 @@
 Every chart aggregates an analytics frame in pandas first and embeds only the
 aggregate (groups x buckets, a few hundred ECDF points per group), so its data
 stays small whatever the archive size.  Pass one :func:`group_style` to every
-chart so a group keeps its label and colour across charts.
+chart so a group keeps its label and colour across charts; its ``highlight``
+colours the groups to look at and pools the rest, in grey, as context.  Latency
+axes are logarithmic with ticks in s, min, h and d; the funnel is in rates.
+
+In a notebook, :func:`enable_offline` makes charts render without internet
+access (Vega inlined from vl-convert, as in the HTML report).
 
 Examples
 --------
@@ -11,9 +16,9 @@ Examples
 >>> from groupkit import charts
 >>> archive = groupkit.parse_webhooks([])  # or groupkit.read_webhooks("sample_data/webhooks")
 >>> style = charts.group_style(archive)
->>> chart = charts.latency_percentiles(archive, metric="read", style=style)
->>> chart.to_dict()["mark"]["type"], chart.to_dict()["encoding"]["y"]["title"]
-('bar', 'latency (s)')
+>>> chart = charts.funnel_chart(archive, style=style)
+>>> chart.to_dict()["mark"]["type"], chart.to_dict()["encoding"]["x"]["title"]
+('bar', 'share of receipts')
 """
 
 from groupkit.charts._style import GroupStyle, duration_unit, group_style
@@ -26,12 +31,14 @@ from groupkit.charts.latency import (
     latency_percentiles,
     within_rate_over_time,
 )
+from groupkit.charts.offline import enable_offline
 
 __all__ = [
     "GroupStyle",
     "activity_heatmap",
     "coverage_over_time",
     "duration_unit",
+    "enable_offline",
     "errors_by_group",
     "errors_over_time",
     "funnel_chart",

@@ -2,8 +2,9 @@
 
 Charts never embed raw rows: each aggregates an analytics frame first, so the data a
 chart carries grows with groups x buckets, not with the archive.  To keep that bounded
-on archives with hundreds of groups, a :class:`GroupStyle` names the ``max_groups``
-busiest groups and pools the rest as ``"other groups"``.
+on archives with hundreds of groups, a :class:`GroupStyle` gives ``max_groups`` groups
+their own colour (the ones to look at, when given, else the busiest) and pools the
+rest as ``"other groups"``, drawn in grey as context.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from groupkit.analytics._common import deliveries_of
 from groupkit.analytics._time import normalise_freq
+from groupkit.analytics.groups import group_names
 
 OTHER = "other groups"
 OTHER_COLOUR = "#9e9e9e"
@@ -49,15 +51,6 @@ _UNITS = (("s", 1.0, 120.0), ("min", 60.0, 7200.0), ("h", 3600.0, float("inf")))
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _short_ids(ids: Sequence[str]) -> dict[str, str]:
-    """The shortest distinguishing suffix of each id (ids share long prefixes)."""
-    for width in (6, 8, 10, 14, 20):
-        labels = {gid: "…" + gid[-width:] for gid in ids}
-        if len(set(labels.values())) == len(labels):
-            return labels
-    return {gid: gid for gid in ids}
-
-
 @dataclass(frozen=True)
 class GroupStyle:
     """Labels and colours of groups, shared by charts so a group looks the same everywhere.
@@ -67,10 +60,15 @@ class GroupStyle:
     Attributes
     ----------
     labels
-        ``group_id`` -> label for the shown groups (subject when the archive has
+        ``group_id`` -> label for the coloured groups (subject when the archive has
         it, else a short suffix of the id); any other group is ``"other groups"``.
     order
-        Labels in legend order (busiest first), ``"other groups"`` last when used.
+        Labels in legend order, ``"other groups"`` last when used.
+    pooled
+        Whether some groups are pooled as ``"other groups"``.
+    names
+        ``group_id`` -> name for every group, coloured or not (for tables and
+        tooltips).
 
     Examples
     --------
@@ -84,6 +82,11 @@ class GroupStyle:
     labels: dict[str, str]
     order: list[str]
     pooled: bool = field(default=True)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def name(self, group_id: str) -> str:
+        """Any group's own name (its label when coloured), whether pooled or not."""
+        return self.labels.get(group_id) or self.names.get(group_id) or str(group_id)
 
     def label(self, group_ids: pd.Series) -> pd.Series:
         """The label of each group id (``"other groups"`` beyond the shown ones)."""
@@ -126,18 +129,23 @@ def _group_counts(data: Any) -> pd.Series:
     return counts.sort_index().sort_values(ascending=False, kind="stable")
 
 
-def group_style(data: Any, *, max_groups: int = MAX_GROUPS) -> GroupStyle:
+def group_style(
+    data: Any, *, max_groups: int = MAX_GROUPS, highlight: Sequence[str] | None = None
+) -> GroupStyle:
     """Labels and colours for the groups of an archive (or of a deliveries frame).
 
     Parameters
     ----------
     data
-        A :class:`groupkit.Archive` (groups from every frame, labelled with the
-        subject of their ``group_create`` when present) or a frame with a
-        ``group_id`` column (labels are short id suffixes).
+        A :class:`groupkit.Archive` (groups from every frame, named by their
+        subject when the archive saw it) or a frame with a ``group_id`` column
+        (named by short id suffixes).
     max_groups
-        How many of the busiest groups get their own colour; the rest are pooled
-        as ``"other groups"`` so charts stay readable and small.
+        How many groups get their own colour; the rest are pooled as
+        ``"other groups"`` so charts stay readable and small.
+    highlight
+        The groups to colour, in this order (e.g. the groups to look at from
+        :func:`groupkit.groups_to_watch`); by default the busiest.
 
     Returns
     -------
@@ -151,26 +159,32 @@ def group_style(data: Any, *, max_groups: int = MAX_GROUPS) -> GroupStyle:
     (['…222222', '…111111'], False)
     >>> group_style(frame, max_groups=1).domain
     ['…222222', 'other groups']
+    >>> group_style(frame, highlight=["AAAAAA111111"]).domain
+    ['…111111', 'other groups']
     """
     counts = _group_counts(data)
     ids = [str(g) for g in counts.index]
-    names = _short_ids(ids)
-    if not isinstance(data, pd.DataFrame):
-        events = data.group_events
-        created = events[events["subject"].notna()].drop_duplicates("group_id", keep="last")
-        subjects = dict(zip(created["group_id"], created["subject"], strict=True))
-        taken = set()
-        for gid in ids:
-            subject = subjects.get(gid)
-            if subject and subject not in taken:
-                names[gid] = str(subject)
-            taken.add(names[gid])
-    shown = ids[:max_groups]
+    names = group_names(None if isinstance(data, pd.DataFrame) else data, ids)
+    if highlight is None:
+        shown = ids[:max_groups]
+    else:
+        known = set(ids)
+        shown = list(dict.fromkeys(str(g) for g in highlight if str(g) in known))[:max_groups]
     return GroupStyle(
         labels={gid: names[gid] for gid in shown},
         order=[names[gid] for gid in shown],
-        pooled=len(ids) > max_groups,
+        pooled=len(ids) > len(shown),
+        names=names,
     )
+
+
+def pooled_groups(style: GroupStyle, group_ids: pd.Series) -> int:
+    """How many groups the style pools as ``"other groups"``: every group it knows and
+    does not colour, else the distinct ones of ``group_ids``."""
+    if style.names:
+        return sum(1 for gid in style.names if gid not in style.labels)
+    present = pd.Series(group_ids).dropna().unique()
+    return sum(1 for gid in present if gid not in style.labels)
 
 
 def labelled_deliveries(data: Any, style: GroupStyle | None) -> tuple[pd.DataFrame, GroupStyle]:
@@ -198,6 +212,60 @@ def duration_unit(seconds: pd.Series | np.ndarray | float) -> tuple[str, float]:
         if top <= limit:
             return unit, size
     return _UNITS[-1][:2]  # pragma: no cover
+
+
+# Tick marks of a log latency axis, in seconds, and how a person says them.
+_LOG_TICKS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)
+FLOOR_S = 1.0  # timestamps are whole seconds: 0 s means "within the same second"
+
+
+def seconds_words(seconds: float) -> str:
+    """A duration as a person says it: ``"45 s"``, ``"12 min"``, ``"3.5 h"``, ``"2 d"``.
+
+    Examples
+    --------
+    >>> [seconds_words(s) for s in (0.4, 45, 90, 720, 5485, 12600, 172800)]
+    ['0.4 s', '45 s', '1.5 min', '12 min', '1.5 h', '3.5 h', '2 d']
+    """
+    if pd.isna(seconds):
+        return ""
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size * (2 if unit == "d" else 1):
+            return f"{seconds / size:.{0 if seconds / size >= 10 else 1}f} {unit}".replace(
+                ".0 ", " "
+            )
+    return f"{seconds:.{0 if seconds >= 10 else 1}f} s".replace(".0 ", " ")
+
+
+# The same words in Vega's expression language, for axis labels.
+_LABEL_EXPR = (
+    "datum.value >= 86400 ? format(datum.value / 86400, '~g') + ' d' : "
+    "datum.value >= 3600 ? format(datum.value / 3600, '~g') + ' h' : "
+    "datum.value >= 60 ? format(datum.value / 60, '~g') + ' min' : "
+    "format(datum.value, '~g') + ' s'"
+)
+
+
+def log_latency_scale(seconds: Any) -> tuple[alt.Scale, alt.Axis]:
+    """A log scale of latency seconds with ticks a person reads (1 s, 1 min, 1 h, 1 d).
+
+    A log axis keeps a few extreme latencies from flattening everything else; the
+    ticks are whole seconds, minutes, hours and days within the data's range.
+
+    Examples
+    --------
+    >>> scale, axis = log_latency_scale([2, 40, 7200])
+    >>> scale.type, axis.values
+    ('log', [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600])
+    """
+    values = np.asarray(seconds, dtype="float64")
+    values = values[~np.isnan(values)]
+    top = max(float(values.max()) if values.size else FLOOR_S, FLOOR_S * 10)
+    ticks = [t for t in _LOG_TICKS if t <= top]
+    ticks += [next((t for t in _LOG_TICKS if t > top), _LOG_TICKS[-1])]
+    scale = alt.Scale(type="log", domain=[FLOOR_S, ticks[-1]], clamp=True)
+    axis = alt.Axis(values=ticks, labelExpr=_LABEL_EXPR, grid=True)
+    return scale, axis
 
 
 def auto_freq(times: pd.Series) -> str:

@@ -12,11 +12,13 @@ import altair as alt
 import pandas as pd
 
 from groupkit.charts._style import (
+    OTHER,
     WEEKDAYS,
     GroupStyle,
     group_style,
     highlight_opacity,
     legend_selection,
+    pooled_groups,
 )
 
 __all__ = ["activity_heatmap", "inbound_counts", "messages_by_type"]
@@ -73,7 +75,9 @@ def activity_heatmap(archive: Any, *, style: GroupStyle | None = None) -> alt.HC
     """Inbound messages per group (bars) and by hour of day and weekday (heatmap, UTC).
 
     Click a group's bar (shift-click for more) to show only its messages in the
-    heatmap; click the background to show all groups again.
+    heatmap; click the background to show all groups again.  The ``"other groups"``
+    bar is the mean per pooled group, so that many quiet groups do not dwarf the
+    ones named; the heatmap counts every message.
 
     Parameters
     ----------
@@ -86,7 +90,9 @@ def activity_heatmap(archive: Any, *, style: GroupStyle | None = None) -> alt.HC
     -------
     altair.HConcatChart
         Both panels share one dataset: ``group, weekday, hour, messages``
-        (:func:`inbound_counts`); the heatmap sums it over the selected groups.
+        (:func:`inbound_counts`) and ``per_group`` (``messages`` divided by the
+        groups a label stands for); the heatmap sums ``messages`` over the selected
+        groups.
 
     Examples
     --------
@@ -100,22 +106,29 @@ def activity_heatmap(archive: Any, *, style: GroupStyle | None = None) -> alt.HC
     if style is None:
         style = group_style(archive.messages.dropna(subset=["group_id"]))
     table = inbound_counts(archive, ["weekday", "hour"], style=style)
+    messages = archive.messages
+    pooled = max(pooled_groups(style, messages["group_id"]), 1)
+    table["per_group"] = table["messages"] / (table["group"] == OTHER).map({True: pooled, False: 1})
     pick = alt.selection_point(fields=["group"], name="heat_group")
     base = alt.Chart(table)
+    title = "Inbound messages per group (click to filter)"
     bars = (
         base.mark_bar()
         .encode(
             y=alt.Y("group:N", sort=style.domain, title=None),
-            x=alt.X("sum(messages):Q", title="inbound messages"),
+            x=alt.X("sum(per_group):Q", title="inbound messages per group"),
             color=style.color(legend=None),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.3)),
             tooltip=[
                 alt.Tooltip("group:N", title="group"),
+                alt.Tooltip("sum(per_group):Q", title="inbound messages per group", format=",.1f"),
                 alt.Tooltip("sum(messages):Q", title="inbound messages", format=","),
             ],
         )
         .add_params(pick)
-        .properties(title="Inbound messages per group (click to filter)", width=200)
+        .properties(
+            title=[title, f"other groups: mean of {pooled}"] if style.pooled else title, width=200
+        )
     )
     heat = (
         base.transform_filter(pick)

@@ -20,11 +20,21 @@ from groupkit.charts._style import (
 
 __all__ = ["FUNNEL_STAGES", "coverage_over_time", "funnel_chart"]
 
-FUNNEL_STAGES = ("recipients", "delivered", "read", "failed", "pending")
+FUNNEL_STAGES = ("delivered", "read", "failed", "pending")
+_STAGE_WORDS = {
+    "delivered": "delivered (read included)",
+    "read": "read",
+    "failed": "failed",
+    "pending": "pending (nothing reported)",
+}
 
 
 def funnel_chart(data: Any, *, style: GroupStyle | None = None) -> alt.Chart:
-    """Receipts per stage (recipients, delivered, read, failed, pending), bars per group.
+    """Share of receipts delivered, read, failed and pending, bars per group.
+
+    Rates, not counts, so a small group's failures are as visible as a big one's,
+    and ``"other groups"`` is a rate like any group's.  The counts are
+    :func:`groupkit.funnel`'s (every view of groupkit counts the same way).
 
     Parameters
     ----------
@@ -36,47 +46,57 @@ def funnel_chart(data: Any, *, style: GroupStyle | None = None) -> alt.Chart:
     Returns
     -------
     altair.Chart
-        Data: ``group, stage, receipts, rate`` (of recipients), ``messages``: the
-        counts of :func:`groupkit.funnel` by group, in long form.
+        Data: ``group, stage, receipts`` (in that stage), ``recipients``, ``rate``
+        (``receipts / recipients``), ``messages``: :func:`groupkit.funnel` by group,
+        in long form.
 
     Examples
     --------
     >>> from groupkit.analytics.deliveries import empty_deliveries
-    >>> frame = empty_deliveries().reindex(range(3))
+    >>> frame = empty_deliveries().reindex(range(4))
     >>> frame["group_id"], frame["message_id"] = "G1", "wamid.1"
-    >>> frame["participant_id"] = ["1", "2", "3"]
-    >>> frame["state"] = ["read", "delivered", "pending"]
+    >>> frame["participant_id"] = ["1", "2", "3", "4"]
+    >>> frame["state"] = ["read", "delivered", "pending", "failed"]
     >>> table = funnel_chart(frame).data
-    >>> dict(zip(table["stage"], table["receipts"]))
-    {'recipients': 3, 'delivered': 2, 'read': 1, 'failed': 0, 'pending': 1}
+    >>> dict(zip(table["stage"], table["rate"]))
+    {'delivered': 0.5, 'read': 0.25, 'failed': 0.25, 'pending': 0.25}
     """
     frame, style = labelled_deliveries(data, style)
     counts = funnel(frame, by="group")
     table = counts.melt(
-        id_vars=["group", "messages"],
+        id_vars=["group", "messages", "recipients"],
         value_vars=list(FUNNEL_STAGES),
         var_name="stage",
         value_name="receipts",
     )
-    recipients = table["group"].map(counts.set_index("group")["recipients"]).astype("float64")
-    table["rate"] = table["receipts"] / recipients.where(recipients > 0)
+    table["rate"] = table["receipts"] / table["recipients"].where(table["recipients"] > 0)
+    table["stage_words"] = table["stage"].map(_STAGE_WORDS)
     select = legend_selection()
     return (
         alt.Chart(
-            table, title="Delivery funnel per group (receipts)", width=520, height=alt.Step(7)
+            table,
+            title="Delivery funnel per group: share of receipts in each state",
+            width=520,
+            height=alt.Step(8),
         )
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=list(FUNNEL_STAGES), title=None),
             yOffset=alt.YOffset("group:N", sort=style.domain),
-            x=alt.X("receipts:Q", title="receipts (message × participant)"),
+            x=alt.X(
+                "rate:Q",
+                title="share of receipts",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
             color=style.color(),
             opacity=highlight_opacity(select),
             tooltip=[
                 alt.Tooltip("group:N", title="group"),
-                alt.Tooltip("stage:N", title="stage"),
+                alt.Tooltip("stage_words:N", title="state"),
+                alt.Tooltip("rate:Q", title="share of receipts", format=".1%"),
                 alt.Tooltip("receipts:Q", title="receipts", format=","),
-                alt.Tooltip("rate:Q", title="share of recipients", format=".1%"),
+                alt.Tooltip("recipients:Q", title="of receipts", format=","),
                 alt.Tooltip("messages:Q", title="messages sent", format=","),
             ],
         )

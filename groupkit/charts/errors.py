@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from groupkit.analytics import error_catalog, error_summary
 from groupkit.charts._style import (
     FREQ_WORDS,
+    OTHER,
     GroupStyle,
     bucket_tooltip,
     group_style,
+    pooled_groups,
     resolve_freq,
     time_axis,
 )
@@ -41,7 +45,9 @@ def _code_colour(labels: pd.Series) -> alt.Color:
     )
 
 
-def errors_over_time(archive: Any, *, freq: str | None = None) -> alt.Chart:
+def errors_over_time(
+    archive: Any, *, freq: str | None = None, origin: str | Sequence[str] | None = None
+) -> alt.Chart:
     """Errors per time bucket, stacked by code and titled from the catalogue.
 
     Parameters
@@ -50,6 +56,9 @@ def errors_over_time(archive: Any, *, freq: str | None = None) -> alt.Chart:
         A :class:`groupkit.Archive`.
     freq
         ``"half_hour"``, ``"day"``, ``"month"``; ``None`` picks one from the time span.
+    origin
+        Only errors that sat there, as :func:`groupkit.error_summary`'s ``origin``
+        (``"status"`` for delivery failures, ``"message"`` for inbound errors).
 
     Returns
     -------
@@ -69,12 +78,17 @@ def errors_over_time(archive: Any, *, freq: str | None = None) -> alt.Chart:
     [['131049 · Meta chose not to deliver', 2]]
     """
     freq = resolve_freq(freq, archive.errors["timestamp"])
-    summary = error_summary(archive, freq=freq)
+    summary = error_summary(archive, freq=freq, origin=origin)
     table = summary[["bucket", "code", "title", "family", "count"]].copy()
     table["error"] = _code_label(summary)
     table["advice"] = _advice(summary)
     return (
-        alt.Chart(table, title=f"Errors per {FREQ_WORDS[freq]}, by code", width=560, height=220)
+        alt.Chart(
+            table,
+            title=f"{_ORIGIN_WORDS.get(_key(origin), 'Errors')} per {FREQ_WORDS[freq]}, by code",
+            width=560,
+            height=220,
+        )
         .mark_bar()
         .encode(
             x=time_axis(freq),
@@ -91,10 +105,14 @@ def errors_over_time(archive: Any, *, freq: str | None = None) -> alt.Chart:
     )
 
 
-def errors_by_group(archive: Any, *, style: GroupStyle | None = None) -> alt.Chart:
+def errors_by_group(
+    archive: Any, *, style: GroupStyle | None = None, origin: str | Sequence[str] | None = None
+) -> alt.Chart:
     """Errors per group, stacked by code.
 
-    Errors without a group (e.g. webhook-level) are under ``"no group"``.
+    Errors without a group (e.g. webhook-level) are under ``"no group"``.  The
+    groups the style pools are one bar, ``"other groups"``, that shows the *mean
+    per pooled group*, so that forty quiet groups do not dwarf the ones named.
 
     Parameters
     ----------
@@ -103,12 +121,15 @@ def errors_by_group(archive: Any, *, style: GroupStyle | None = None) -> alt.Cha
     style
         Group labels and colours (:func:`group_style`); groups beyond its
         ``max_groups`` are pooled as ``"other groups"``.
+    origin
+        Only errors that sat there, as :func:`groupkit.error_summary`'s ``origin``.
 
     Returns
     -------
     altair.Chart
-        Data: ``group, code, error, count, advice``: :func:`groupkit.error_summary`
-        with ``by="group_id"``, summed per group label.
+        Data: ``group, code, error, count, groups, advice``: :func:`groupkit.error_summary`
+        with ``by="group_id"``, summed per group label (``count`` is the mean per
+        group for ``"other groups"``, and ``groups`` how many groups a bar stands for).
 
     Examples
     --------
@@ -120,11 +141,11 @@ def errors_by_group(archive: Any, *, style: GroupStyle | None = None) -> alt.Cha
     >>> errors["timestamp"] = pd.to_datetime(["2026-03-01 10:00"] * 3, utc=True)
     >>> chart = errors_by_group(SimpleNamespace(errors=errors))
     >>> chart.data[["group", "code", "count"]].values.tolist()
-    [['no group', 131026, 1], ['…G1', 131049, 2]]
+    [['no group', 131026, 1.0], ['…G1', 131049, 2.0]]
     """
     if style is None:
         style = group_style(archive.errors.dropna(subset=["group_id"]))
-    summary = error_summary(archive, by="group_id")
+    summary = error_summary(archive, by="group_id", origin=origin)
     summary["group"] = style.label(summary["group_id"]).where(
         summary["group_id"].notna(), "no group"
     )
@@ -134,19 +155,38 @@ def errors_by_group(archive: Any, *, style: GroupStyle | None = None) -> alt.Cha
         .sum()
         .reset_index()
     )
+    pooled = max(pooled_groups(style, summary["group_id"]), 1)
+    table["groups"] = np.where(table["group"] == OTHER, pooled, 1)
+    table["count"] = table["count"] / table["groups"]
     table["advice"] = _advice(table)
+    title = _ORIGIN_WORDS.get(_key(origin), "Errors") + " per group, by code"
+    if (table["group"] == OTHER).any():
+        title += f" (other groups: mean of {pooled})"
     return (
-        alt.Chart(table, title="Errors per group, by code", width=520)
+        alt.Chart(table, title=title, width=520)
         .mark_bar()
         .encode(
             y=alt.Y("group:N", title=None, sort=[*style.domain, "no group"]),
-            x=alt.X("count:Q", title="errors", stack="zero"),
+            x=alt.X("count:Q", title="errors per group", stack="zero"),
             color=_code_colour(table["error"]),
             tooltip=[
                 alt.Tooltip("group:N", title="group"),
                 alt.Tooltip("error:N", title="error"),
-                alt.Tooltip("count:Q", title="errors", format=","),
+                alt.Tooltip("count:Q", title="errors (per group)", format=",.1f"),
+                alt.Tooltip("groups:Q", title="groups in this bar", format=","),
                 alt.Tooltip("advice:N", title="what to do"),
             ],
         )
     )
+
+
+_ORIGIN_WORDS = {
+    ("status",): "Delivery failures",
+    ("message",): "Inbound messages WhatsApp could not pass on",
+}
+
+
+def _key(origin: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if origin is None:
+        return None
+    return (origin,) if isinstance(origin, str) else tuple(origin)

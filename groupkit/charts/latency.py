@@ -12,18 +12,20 @@ import pandas as pd
 from groupkit.analytics import METRICS, latency_summary
 from groupkit.analytics.latency import quantile_column
 from groupkit.charts._style import (
+    FLOOR_S,
     FREQ_WORDS,
     GroupStyle,
-    duration_unit,
     group_lines_over_time,
     highlight_opacity,
     labelled_deliveries,
     legend_selection,
+    log_latency_scale,
     resolve_freq,
 )
 
 __all__ = [
     "METRIC_TITLES",
+    "PERCENTILE_SHAPES",
     "latency_ecdf",
     "latency_over_time",
     "latency_percentiles",
@@ -62,8 +64,10 @@ def latency_ecdf(
     """Cumulative share of receipts by latency, one line per group, one panel per metric.
 
     Computed in pandas as quantiles on a grid (``points`` per group and metric), so
-    the chart carries a few hundred rows whatever the archive size.  Click a group
-    in the legend to highlight it.
+    the chart carries a few hundred rows whatever the archive size.  The latency
+    axis is logarithmic (ticks in s, min, h, d) so that a few extreme receipts do
+    not flatten every curve; latencies under one second are drawn at 1 s (webhook
+    timestamps are whole seconds).  Click a group in the legend to highlight it.
 
     Parameters
     ----------
@@ -82,48 +86,51 @@ def latency_ecdf(
     -------
     altair.HConcatChart
         One panel per metric, sharing one dataset: ``group, share, seconds, count``
-        (receipts measured), ``metric``, ``unit`` and ``value`` (latency in ``unit``).
+        (receipts measured), ``metric`` and ``plotted`` (``seconds``, at least 1).
 
     Examples
     --------
     >>> from groupkit.analytics.deliveries import empty_deliveries
     >>> frame = empty_deliveries().reindex(range(3))
     >>> frame["group_id"] = "G1"
-    >>> frame["delivery_latency"] = pd.to_timedelta([1, 2, 9], unit="s")
+    >>> frame["delivery_latency"] = pd.to_timedelta([0, 2, 9], unit="s")
     >>> chart = latency_ecdf(frame, metrics=["delivery"], points=3, upto=1.0)
-    >>> chart.data[["group", "share", "value"]].values.tolist()
-    [['…G1', 0.0, 1.0], ['…G1', 0.5, 2.0], ['…G1', 1.0, 9.0]]
+    >>> chart.data[["group", "share", "seconds", "plotted"]].values.tolist()
+    [['…G1', 0.0, 0.0, 1.0], ['…G1', 0.5, 2.0, 2.0], ['…G1', 1.0, 9.0, 9.0]]
     """
     frame, style = labelled_deliveries(data, style)
     grid = np.round(np.linspace(0.0, upto, points), 6)
     select = legend_selection()
-    tables, panels = [], []
+    tables = [_ecdf_points(frame, metric, grid).assign(metric=metric) for metric in metrics]
+    table = pd.concat(tables, ignore_index=True)
+    table["plotted"] = table["seconds"].clip(lower=FLOOR_S)
+    panels = []
     for metric in metrics:
-        table = _ecdf_points(frame, metric, grid)
-        unit, size = duration_unit(table["seconds"])
-        tables.append(table.assign(metric=metric, unit=unit, value=table["seconds"] / size))
+        scale, axis = log_latency_scale(table.loc[table["metric"] == metric, "seconds"])
         panel = (
             alt.Chart(title=METRIC_TITLES[metric], width=260, height=220)
             .transform_filter(alt.datum.metric == metric)
             .mark_line(interpolate="step-after")
             .encode(
-                x=alt.X("value:Q", title=f"latency ({unit})"),
+                x=alt.X("plotted:Q", title="latency (log scale)", scale=scale, axis=axis),
                 y=alt.Y("share:Q", title="share of receipts", axis=alt.Axis(format="%")),
                 color=style.color(),
                 opacity=highlight_opacity(select),
                 tooltip=[
                     alt.Tooltip("group:N", title="group"),
                     alt.Tooltip("share:Q", title="share of receipts at or below", format=".0%"),
-                    alt.Tooltip("value:Q", title=f"latency ({unit})", format=",.1f"),
+                    alt.Tooltip("seconds:Q", title="latency (s)", format=",.0f"),
                     alt.Tooltip("count:Q", title="receipts measured", format=","),
                 ],
             )
         )
         panels.append(panel.add_params(select) if not panels else panel)
-    data = pd.concat(tables, ignore_index=True)
-    return alt.hconcat(*panels, data=data).properties(
-        title=f"Latency ECDF per group (up to the p{upto * 100:g})"
+    return alt.hconcat(*panels, data=table).properties(
+        title=f"Latency ECDF per group, up to the p{upto * 100:g} (log scale)"
     )
+
+
+PERCENTILE_SHAPES = ("circle", "square", "triangle-up", "diamond", "cross")
 
 
 def latency_percentiles(
@@ -132,8 +139,12 @@ def latency_percentiles(
     metric: str = "delivery",
     quantiles: Sequence[float] = (0.5, 0.9, 0.99),
     style: GroupStyle | None = None,
-) -> alt.Chart:
-    """Bars of latency percentiles (p50, p90, p99 by default) per group.
+) -> alt.LayerChart:
+    """Latency percentiles (p50, p90, p99 by default) per group, one row per group.
+
+    Each percentile has its own shape (circle, square, triangle) and a line joins
+    a group's lowest and highest, so the spread from median to tail shows at a
+    glance; the latency axis is logarithmic (ticks in s, min, h, d).
 
     Parameters
     ----------
@@ -148,9 +159,10 @@ def latency_percentiles(
 
     Returns
     -------
-    altair.Chart
-        Data: ``group, percentile`` (``p50`` ...), ``seconds``, ``value`` (in the
-        chart's unit), ``count``: the quantile columns of
+    altair.LayerChart
+        Data: ``group, percentile`` (``p50`` ...), ``seconds``, ``plotted``
+        (``seconds``, at least 1), ``count``, ``low``/``high`` (the group's lowest
+        and highest percentile): the quantile columns of
         :func:`groupkit.latency_summary` by group, in long form.
 
     Examples
@@ -173,34 +185,42 @@ def latency_percentiles(
         value_name="seconds",
     )
     table["percentile"] = table["percentile"].map(columns)
-    unit, size = duration_unit(table["seconds"])
-    table["value"] = table["seconds"] / size
+    table["plotted"] = table["seconds"].clip(lower=FLOOR_S)
+    table["low"] = table.groupby("group")["plotted"].transform("min")
+    table["high"] = table.groupby("group")["plotted"].transform("max")
     order = list(columns.values())
-    return (
-        alt.Chart(
-            table,
-            title=f"{METRIC_TITLES[metric]}: {', '.join(order)} per group",
-            width=alt.Step(14),
-        )
-        .mark_bar()
-        .encode(
-            x=alt.X("group:N", title=None, sort=style.domain, axis=alt.Axis(labelAngle=-30)),
-            xOffset=alt.XOffset("percentile:N", sort=order),
-            y=alt.Y("value:Q", title=f"latency ({unit})"),
-            color=style.color(),
-            opacity=alt.Opacity(
-                "percentile:N",
-                sort=order,
-                scale=alt.Scale(domain=order, range=list(np.linspace(1.0, 0.4, len(order)))),
-                legend=alt.Legend(title="percentile"),
-            ),
-            tooltip=[
-                alt.Tooltip("group:N", title="group"),
-                alt.Tooltip("percentile:N", title="percentile"),
-                alt.Tooltip("value:Q", title=f"latency ({unit})", format=",.1f"),
-                alt.Tooltip("count:Q", title="receipts measured", format=","),
-            ],
-        )
+    shapes = [PERCENTILE_SHAPES[i % len(PERCENTILE_SHAPES)] for i in range(len(order))]
+    scale, axis = log_latency_scale(table["seconds"])
+    y = alt.Y("group:N", title=None, sort=style.domain)
+    tooltip = [
+        alt.Tooltip("group:N", title="group"),
+        alt.Tooltip("percentile:N", title="percentile"),
+        alt.Tooltip("seconds:Q", title="latency (s)", format=",.1f"),
+        alt.Tooltip("count:Q", title="receipts measured", format=","),
+    ]
+    base = alt.Chart()
+    spread_line = base.mark_rule(strokeWidth=2, opacity=0.5).encode(
+        y=y,
+        x=alt.X("low:Q", title="latency (log scale)", scale=scale, axis=axis),
+        x2="high:Q",
+        color=style.color(),
+    )
+    points = base.mark_point(size=90, filled=True, opacity=0.95).encode(
+        y=y,
+        x=alt.X("plotted:Q", scale=scale, axis=axis, title="latency (log scale)"),
+        color=style.color(),
+        shape=alt.Shape(
+            "percentile:N",
+            sort=order,
+            scale=alt.Scale(domain=order, range=shapes),
+            legend=alt.Legend(title="percentile", symbolFillColor="#555", symbolStrokeColor="#555"),
+        ),
+        tooltip=tooltip,
+    )
+    return alt.layer(spread_line, points, data=table).properties(
+        title=f"{METRIC_TITLES[metric]}: {', '.join(order)} per group (log scale)",
+        width=520,
+        height=alt.Step(22),
     )
 
 
@@ -230,8 +250,9 @@ def latency_over_time(
     Returns
     -------
     altair.Chart
-        Data: ``group, bucket, count, seconds, value`` (in the chart's unit), from
-        :func:`groupkit.latency_summary` with ``by="group", freq=freq``.
+        Data: ``group, bucket, count, seconds, plotted`` (``seconds``, at least 1,
+        on a log axis), from :func:`groupkit.latency_summary` with
+        ``by="group", freq=freq``.
 
     Examples
     --------
@@ -248,17 +269,17 @@ def latency_over_time(
     column = quantile_column(quantile)
     summary = latency_summary(frame, metric=metric, by="group", quantiles=[quantile], freq=freq)
     table = summary[["group", "bucket", "count", column]].rename(columns={column: "seconds"})
-    unit, size = duration_unit(table["seconds"])
-    table["value"] = table["seconds"] / size
+    table["plotted"] = table["seconds"].clip(lower=FLOOR_S)
     name = column.removesuffix("_s")
+    scale, axis = log_latency_scale(table["seconds"])
     return group_lines_over_time(
         table,
-        title=f"{METRIC_TITLES[metric]}: {name} per group and {FREQ_WORDS[freq]} sent",
+        title=f"{METRIC_TITLES[metric]}: {name} per group and {FREQ_WORDS[freq]} sent (log scale)",
         freq=freq,
         style=style,
-        y=alt.Y("value:Q", title=f"{name} latency ({unit})"),
+        y=alt.Y("plotted:Q", title=f"{name} latency (log scale)", scale=scale, axis=axis),
         tooltip=[
-            alt.Tooltip("value:Q", title=f"{name} latency ({unit})", format=",.1f"),
+            alt.Tooltip("seconds:Q", title=f"{name} latency (s)", format=",.1f"),
             alt.Tooltip("count:Q", title="receipts measured", format=","),
         ],
     )

@@ -1,151 +1,210 @@
-"""One self-contained HTML report of an archive: load report, per-group tables, charts.
+"""The report page: the answer first (groups to look at), then the evidence.
 
-The page works offline: the Vega, Vega-Lite and vega-embed JavaScript comes from
-``vl-convert-python`` (the ``report`` extra) and is inlined once; each chart's spec
-carries only aggregated data (see :mod:`groupkit.charts`).
-
-Examples
---------
->>> import groupkit
->>> page = build_report(groupkit.parse_webhooks([]), title="Empty")
->>> "<script src" in page, page.count("vegaEmbed(") >= 1
-(False, True)
+Sections, one heading each: the archive at a glance, the groups to look at (slowest,
+most failing, least read, each with its numbers and leading error), every group in a
+sortable table, delivery, latency, delivery failures, inbound messages, and the load
+report.  The charts colour the groups the headline names and pool the rest, in grey,
+as context.  Every count is :func:`groupkit.group_summary`'s, that is the funnel's.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import click
 import pandas as pd
 
 from groupkit import charts
-from groupkit.analytics import deliveries, error_catalog, error_summary, funnel, latency_summary
-from groupkit.analytics import read_coverage as _read_coverage
-from groupkit.exceptions import GroupkitError
+from groupkit.analytics import (
+    deliveries,
+    error_catalog,
+    error_summary,
+    funnel,
+    group_summary,
+    groups_to_watch,
+    latency_summary,
+)
+from groupkit.analytics.errors import DELIVERY_ORIGINS, INBOUND_ORIGINS
+from groupkit.charts._style import PALETTE, seconds_words
+from groupkit.report.assets import javascript_bundle
+from groupkit.report.tables import TABLE_CSS, TABLE_SCRIPT, groups_table_html, static_table_html
 
-__all__ = ["build_report", "command", "group_table", "javascript_bundle", "write_report"]
+__all__ = ["build_report", "group_table"]
 
-INSTALL_HINT = "pip install 'groupkit[report]'"
+MIN_RECEIPTS = 20  # receipts a group needs to be ranked on latency or reading
 
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px;
+       padding: 0 1rem; color: #222; box-sizing: border-box; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
+h3 { margin: .2rem 0 .4rem; font-size: 1rem; }
+.meta, .note { color: #555; font-size: .9rem; } .chart { margin: 1rem 0 2rem; }
+.kpis { display: flex; flex-wrap: wrap; gap: .5rem 1.2rem; margin: 1rem 0; }
+.kpi b { display: block; font-size: 1.4rem; } .kpi span { color: #555; font-size: .85rem; }
+.cards { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 1rem; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: .6rem .8rem; }
+.card ol { margin: 0; padding-left: 1.2rem; } .card li { margin: .35rem 0; }
+.card .value { font-weight: 600; color: #8a3b00; } .card .why { color: #444; font-size: .85rem; }
+.card .advice { color: #555; font-size: .8rem; }
+.swatch { display: inline-block; width: .7rem; height: .7rem; border-radius: 2px;
+          margin-right: .35rem; vertical-align: baseline; }
+table.table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
+table.table th, table.table td { padding: .25rem .6rem; border-bottom: 1px solid #eee;
+                                  text-align: left; vertical-align: top; }
+table.table th { background: #f6f6f6; }
+"""
 
-def javascript_bundle() -> str:
-    """The vega-embed bundle (Vega and Vega-Lite included) that the page inlines.
-
-    Raises
-    ------
-    GroupkitError
-        When ``vl-convert-python`` is missing, naming the extra to install.
-
-    Examples
-    --------
-    >>> "vegaEmbed" in javascript_bundle()
-    True
-    """
-    try:
-        import vl_convert
-    except ImportError as exc:
-        raise GroupkitError(
-            "the HTML report inlines Vega from vl-convert-python, which is not installed; "
-            f"run: {INSTALL_HINT}"
-        ) from exc
-    from altair.utils._importers import vl_version_for_vl_convert
-
-    return vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+_RATE = "{:.1%}".format
 
 
-def group_table(frame: pd.DataFrame, style: charts.GroupStyle | None = None) -> pd.DataFrame:
-    """Per group: receipts, funnel rates, delivery and read latency, read coverage.
+def group_table(archive: Any, *, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The report's groups table as data: :func:`groupkit.group_summary`, slowest first.
 
     Parameters
     ----------
+    archive
+        A :class:`groupkit.Archive`.
     frame
-        A frame from :func:`groupkit.deliveries`.
-    style
-        Group labels (:func:`groupkit.charts.group_style`); every group gets its own
-        row here, the label is only added for reading.
+        Its :func:`groupkit.deliveries`, when already computed.
 
     Returns
     -------
     pandas.DataFrame
-        ``group, group_id, messages, recipients, delivered_rate, read_rate,
-        failed_rate, pending_rate, delivery_p50_s, delivery_p90_s, read_p50_s,
-        read_p90_s, coverage_1h``, slowest median delivery first.
+        :func:`groupkit.group_summary` sorted as the report sorts it (delivery p90,
+        slowest first), with ``advice`` for each group's top delivery error.
 
     Examples
     --------
-    >>> from groupkit.analytics.deliveries import empty_deliveries
-    >>> frame = empty_deliveries().reindex(range(2))
-    >>> frame["group_id"], frame["message_id"] = "G1", "wamid.1"
-    >>> frame["participant_id"] = ["1", "2"]
-    >>> frame["state"] = ["read", "delivered"]
-    >>> frame["delivery_latency"] = pd.to_timedelta([2, 4], unit="s")
-    >>> group_table(frame)[["group", "recipients", "read_rate", "delivery_p50_s"]].values.tolist()
-    [['…G1', 2, 0.5, 3.0]]
+    >>> import groupkit
+    >>> group_table(groupkit.parse_webhooks([])).empty
+    True
     """
-    if style is None:
-        style = charts.group_style(frame, max_groups=len(frame))
-    rates = ["delivered_rate", "read_rate", "failed_rate", "pending_rate"]
-    out = funnel(frame)[["group_id", "messages", "recipients", *rates]]
-    for metric in ("delivery", "read"):
-        lat = latency_summary(frame, metric=metric, quantiles=(0.5, 0.9))
-        lat = lat[["group_id", "p50_s", "p90_s"]].rename(
-            columns={"p50_s": f"{metric}_p50_s", "p90_s": f"{metric}_p90_s"}
-        )
-        out = out.merge(lat, on="group_id", how="left")
-    coverage = _read_coverage(frame, within="1h")
-    per_group = coverage.groupby("group_id")[["readers_within", "members"]].sum()
-    ratio = per_group["readers_within"] / per_group["members"].where(per_group["members"] > 0)
-    out["coverage_1h"] = out["group_id"].map(ratio).astype("float64")
-    out.insert(0, "group", style.label(out["group_id"]))
-    out = out.sort_values(["delivery_p50_s", "group_id"], ascending=[False, True])
-    return out.reset_index(drop=True)
+    summary = group_summary(archive, frame=frame)
+    advice = error_catalog().set_index("code")["advice"]
+    summary["advice"] = summary["top_error_code"].map(advice).astype("str")
+    summary = summary.sort_values(
+        ["delivery_p90_s", "group_id"], ascending=[False, True], na_position="last"
+    )
+    return summary.reset_index(drop=True)
 
 
-def _table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
-    shown = frame.copy()
-    for column, fmt in (formats or {}).items():
-        if column in shown:
-            shown[column] = shown[column].map(lambda v, f=fmt: "" if pd.isna(v) else f.format(v))
-    return shown.to_html(index=False, border=0, classes="table", na_rep="", escape=True)
-
-
-_RATE = "{:.1%}"
-_SECONDS = "{:,.1f}"
-
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
-h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
-.meta { color: #666; } .chart { margin: 1rem 0 2rem; }
-table.table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
-table.table th, table.table td { padding: .25rem .6rem; border-bottom: 1px solid #eee; }
-table.table th { text-align: left; background: #f6f6f6; }
-.note { color: #555; font-size: .9rem; }
-"""
-
-
-def _charts(archive: Any, frame: pd.DataFrame, style: charts.GroupStyle) -> list[tuple[str, Any]]:
-    """(section, chart) in the order the report shows them."""
-    return [
-        ("Latency", charts.latency_ecdf(frame, style=style)),
-        ("Latency", charts.latency_percentiles(frame, metric="delivery", style=style)),
-        ("Latency", charts.latency_percentiles(frame, metric="read", style=style)),
-        ("Latency", charts.latency_over_time(frame, metric="delivery", style=style)),
-        ("Latency", charts.within_rate_over_time(frame, within_s=5, style=style)),
-        ("Delivery", charts.funnel_chart(frame, style=style)),
-        ("Delivery", charts.coverage_over_time(frame, style=style)),
-        ("Errors", charts.errors_over_time(archive)),
-        ("Errors", charts.errors_by_group(archive, style=style)),
-        ("Activity", charts.activity_heatmap(archive, style=style)),
-        ("Activity", charts.messages_by_type(archive, style=style)),
+def _kpis(total: pd.Series, summary: pd.DataFrame, latency: pd.Series) -> str:
+    """The archive at a glance; each figure carries its number in ``data-value``."""
+    items = [
+        (len(summary), f"{len(summary):,}", "groups"),
+        (total["messages"], f"{int(total['messages']):,}", "messages sent"),
+        (total["recipients"], f"{int(total['recipients']):,}", "receipts"),
+        (total["delivered"], _pct(total["delivered_rate"]), "delivered"),
+        (total["read"], _pct(total["read_rate"]), "read"),
+        (
+            total["failed"],
+            _pct(total["failed_rate"]),
+            f"failed ({int(total['failed']):,} receipts)",
+        ),
+        (total["pending"], _pct(total["pending_rate"]), "pending"),
+        (latency["p50_s"], seconds_words(latency["p50_s"]) or "–", "delivery p50"),
+        (latency["p90_s"], seconds_words(latency["p90_s"]) or "–", "delivery p90"),
+        (total["messages_failed"], f"{int(total['messages_failed']):,}", "messages failed"),
+        (
+            summary["inbound_messages"].sum(),
+            f"{int(summary['inbound_messages'].sum()):,}",
+            "inbound messages",
+        ),
     ]
+    cells = "".join(
+        f'<div class="kpi" data-kpi="{html.escape(label.split(" (")[0])}" '
+        f'data-value="{_number(number)}">'
+        f"<b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>"
+        for number, value, label in items
+    )
+    return f'<div class="kpis">{cells}</div>'
+
+
+def _number(value: Any) -> str:
+    return "" if pd.isna(value) else repr(float(value))
+
+
+def _pct(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.1%}"
+
+
+def _watch_value(row: pd.Series) -> tuple[str, str]:
+    """The ranking number of a headline entry, and the numbers around it."""
+    if row["concern"] == "slowest":
+        value = f"p90 {seconds_words(row['delivery_p90_s'])}"
+        why = (
+            f"p50 {seconds_words(row['delivery_p50_s'])}; "
+            f"{int(row['delivered']):,} deliveries measured"
+        )
+    elif row["concern"] == "most failing":
+        value = f"{row['messages_failed_rate']:.1%} of messages failed"
+        why = (
+            f"{int(row['messages_failed']):,} of {int(row['messages']):,} messages; "
+            f"{int(row['failed']):,} failed receipts ({row['failed_rate']:.1%})"
+        )
+    else:
+        value = f"{row['read_rate']:.1%} read"
+        coverage = "" if pd.isna(row["coverage"]) else f"; {row['coverage']:.0%} within 1 h"
+        why = f"{int(row['read']):,} of {int(row['recipients']):,} receipts{coverage}"
+    return value, why
+
+
+_CONCERNS = {
+    "slowest": ("Slowest delivery", "ranked by p90 time from sent to delivered"),
+    "most failing": ("Most failing", "ranked by the share of messages that failed"),
+    "least read": ("Least read", "ranked by the share of receipts read"),
+}
+
+
+def _headline(watch: pd.DataFrame, colours: dict[str, str]) -> str:
+    cards = []
+    for concern, (title, ranked) in _CONCERNS.items():
+        rows = watch[watch["concern"] == concern]
+        items = []
+        for _, row in rows.iterrows():
+            value, why = _watch_value(row)
+            swatch = colours.get(row["group_id"])
+            dot = f'<span class="swatch" style="background:{swatch}"></span>' if swatch else ""
+            error = ""
+            if pd.notna(row["top_error_code"]):
+                advice = row["advice"] if isinstance(row["advice"], str) else ""
+                error = (
+                    f'<div class="advice">top error {int(row["top_error_code"])} '
+                    f"{html.escape(str(row['top_error_title']))} "
+                    f"({int(row['top_error_count']):,}): {html.escape(advice)}</div>"
+                )
+            items.append(
+                f'<li data-group-id="{html.escape(row["group_id"])}">{dot}'
+                f'<b title="{html.escape(row["group_id"])}">{html.escape(row["group"])}</b>'
+                f' · <span class="value">{html.escape(value)}</span>'
+                f'<div class="why">{html.escape(why)}</div>{error}</li>'
+            )
+        body = (
+            f"<ol>{''.join(items)}</ol>" if items else '<p class="note">No group to name here.</p>'
+        )
+        cards.append(
+            f'<div class="card" id="watch-{concern.replace(" ", "-")}"><h3>{title}</h3>'
+            f'<p class="note">{ranked}</p>{body}</div>'
+        )
+    note = (
+        f"Ranked by each metric, not by volume; a group needs {MIN_RECEIPTS} receipts to be "
+        "ranked on latency or reading. The charts below colour these groups; the rest are "
+        "pooled in grey as context."
+    )
+    return f'<p class="note">{note}</p><div class="cards">{"".join(cards)}</div>'
+
+
+def _errors_table(archive: Any, origin: tuple[str, ...]) -> str:
+    errors = error_summary(archive, origin=origin)
+    if errors.empty:
+        return '<p class="note">None in this archive.</p>'
+    advice = error_catalog().set_index("code")["advice"]
+    errors = errors.assign(advice=errors["code"].map(advice))
+    shown = errors[["code", "title", "family", "count", "share", "advice"]]
+    return static_table_html(shown, {"share": _RATE, "count": "{:,}".format})
 
 
 def build_report(
@@ -153,7 +212,7 @@ def build_report(
     *,
     title: str = "groupkit report",
     frame: pd.DataFrame | None = None,
-    max_groups: int = 10,
+    max_groups: int = 9,
     bundle: Callable[[], str] = javascript_bundle,
 ) -> str:
     """The report of ``archive`` as one self-contained HTML page.
@@ -167,10 +226,10 @@ def build_report(
     frame
         Its :func:`groupkit.deliveries` frame, when already computed.
     max_groups
-        Groups with their own colour in the charts (the rest are pooled); the
-        tables list every group.
+        Groups with their own colour in the charts: the groups to look at, up to
+        this many; the rest are pooled as context.  The table lists every group.
     bundle
-        Returns the JavaScript to inline (default: :func:`javascript_bundle`).
+        Returns the Vega JavaScript to inline (default: :func:`javascript_bundle`).
 
     Returns
     -------
@@ -180,72 +239,112 @@ def build_report(
     Examples
     --------
     >>> import groupkit
-    >>> page = build_report(groupkit.parse_webhooks([]), bundle=lambda: "/* js */")
-    >>> page.startswith("<!DOCTYPE html>"), page.count('class="chart"')
-    (True, 11)
+    >>> page = build_report(groupkit.parse_webhooks([]), bundle=lambda: "")
+    >>> page.startswith("<!DOCTYPE html>"), page.count('class="chart"'), page.count("<h2>")
+    (True, 11, 7)
     """
     script = bundle()  # first, so a missing extra fails before any work
     from groupkit.load.engine import give_back_memory
 
     frame = deliveries(archive) if frame is None else frame
     give_back_memory()  # the lifecycle's working set, before the charts add theirs
-    style = charts.group_style(archive, max_groups=max_groups)
-    table_style = charts.group_style(archive, max_groups=sys.maxsize)  # tables list every group
+    summary = group_table(archive, frame=frame)
+    watch = groups_to_watch(summary, min_receipts=MIN_RECEIPTS)
+    highlight = list(dict.fromkeys(watch["group_id"]))[:max_groups]
+    style = charts.group_style(archive, max_groups=max_groups, highlight=highlight)
+    colours = {gid: PALETTE[i % len(PALETTE)] for i, gid in enumerate(style.labels)}
+    total = funnel(frame, by=None).iloc[0]
+    latency = latency_summary(frame, by=None).iloc[0]
     esc = html.escape
-    body: list[str] = [
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="meta">generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by groupkit; '
-        f"{len(frame):,} receipts, {archive.messages['group_id'].notna().sum():,} inbound "
-        f"group messages, {len(archive.errors):,} errors.</p>",
-        "<h2>Load report</h2>",
-        archive.report._repr_html_(),
-        "<h2>Groups</h2>",
-        '<p class="note">Rates are shares of recipients (members at send time where the '
-        "archive has membership, else the participants that reported). Latencies in seconds; "
-        "coverage is the share of members who read within one hour.</p>",
-        _table_html(
-            group_table(frame, table_style),
-            {
-                **dict.fromkeys(
-                    ["delivered_rate", "read_rate", "failed_rate", "pending_rate", "coverage_1h"],
-                    _RATE,
-                ),
-                **dict.fromkeys(
-                    ["delivery_p50_s", "delivery_p90_s", "read_p50_s", "read_p90_s"], _SECONDS
-                ),
-            },
+
+    def chart(spec: Any) -> str:
+        embeds.append(spec.to_dict())
+        return f'<div class="chart" id="chart-{len(embeds) - 1}"></div>'
+
+    embeds: list[dict] = []
+    sections = [
+        (
+            "Groups to look at",
+            "watch",
+            _headline(watch, colours),
+        ),
+        (
+            "Groups",
+            "groups",
+            groups_table_html(summary, colours=colours),
+        ),
+        (
+            "Delivery",
+            "delivery",
+            '<p class="note">Every receipt is delivered, failed or pending. A receipt is a '
+            "member at send time (or, without membership webhooks, a participant that "
+            "reported); a message whose recipients the archive cannot tell counts as one "
+            "receipt, so a failed message is failed in every rate.</p>"
+            + chart(charts.funnel_chart(frame, style=style))
+            + chart(charts.coverage_over_time(frame, style=style)),
+        ),
+        (
+            "Latency",
+            "latency",
+            '<p class="note">Logarithmic time axes, so a few receipts that took hours do '
+            "not flatten the rest; latencies under a second are drawn at 1 s.</p>"
+            + chart(charts.latency_percentiles(frame, metric="delivery", style=style))
+            + chart(charts.latency_percentiles(frame, metric="read", style=style))
+            + chart(charts.latency_ecdf(frame, style=style))
+            + chart(charts.latency_over_time(frame, metric="delivery", style=style))
+            + chart(charts.within_rate_over_time(frame, within_s=5, style=style)),
+        ),
+        (
+            "Delivery failures",
+            "failures",
+            '<p class="note">Failed statuses: messages the business sent that did not reach '
+            "someone, by code, with what to do.</p>"
+            + _errors_table(archive, DELIVERY_ORIGINS)
+            + chart(charts.errors_over_time(archive, origin=DELIVERY_ORIGINS))
+            + chart(charts.errors_by_group(archive, style=style, origin=DELIVERY_ORIGINS))
+            + "<h3>Group and webhook errors</h3>"
+            + _errors_table(archive, ("webhook", "group_event")),
+        ),
+        (
+            "Inbound messages",
+            "inbound",
+            chart(charts.activity_heatmap(archive, style=style))
+            + chart(charts.messages_by_type(archive, style=style))
+            + "<h3>Inbound messages WhatsApp could not pass on</h3>"
+            '<p class="note">Errors on messages participants posted (e.g. 130501, a type '
+            "the API does not support); they say nothing about delivery.</p>"
+            + _errors_table(archive, INBOUND_ORIGINS),
+        ),
+        (
+            "Load report",
+            "load",
+            archive.report._repr_html_(heading=False),
         ),
     ]
-    errors = error_summary(archive)
-    if len(errors):
-        advice = error_catalog().set_index("code")["advice"]
-        errors = errors.assign(advice=errors["code"].map(advice))
-        body += [
-            "<h2>Errors</h2>",
-            _table_html(
-                errors[["code", "title", "family", "count", "share", "advice"]], {"share": _RATE}
-            ),
-        ]
-    section = None
-    embeds = []
-    for index, (name, chart) in enumerate(_charts(archive, frame, style)):
-        if name != section:
-            body.append(f"<h2>{esc(name)}</h2>")
-            section = name
-        body.append(f'<div class="chart" id="chart-{index}"></div>')
-        embeds.append((f"#chart-{index}", chart.to_dict()))
+    body = [
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="meta">Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by groupkit. '
+        "Counts are those of groupkit.group_summary and groupkit.funnel.</p>",
+        _kpis(total, summary, latency),
+    ]
+    for heading, anchor, content in sections:
+        body.append(f'<section id="{anchor}"><h2>{esc(heading)}</h2>{content}</section>')
     safe_script = script.replace("</script", "<\\/script")
-    specs = json.dumps([{"target": t, "spec": s} for t, s in embeds]).replace("</", "<\\/")
+    specs = json.dumps(
+        [{"target": f"#chart-{i}", "spec": s} for i, s in enumerate(embeds)]
+    ).replace("</", "<\\/")
     return "\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{esc(title)}</title>",
-            f"<style>{_CSS}</style>",
+            f"<style>{_CSS}{TABLE_CSS}</style>",
             f"<script>{safe_script}</script>",
             "</head><body>",
             *body,
             "<script>",
+            TABLE_SCRIPT,
             f"const groupkitCharts = {specs};",
             "window.groupkitRendered = Promise.all(groupkitCharts.map(",
             "  (c) => vegaEmbed(c.target, c.spec, {renderer: 'svg', actions: false})",
@@ -255,105 +354,3 @@ def build_report(
             "</body></html>",
         ]
     )
-
-
-def read_for_report(source: Any, **options: Any) -> Any:
-    """:func:`groupkit.read_webhooks`, keeping of the statuses only what the report uses.
-
-    The report reads statuses only through the analytics, so a large archive's
-    recipient ids, sources and pricing columns need not sit in memory while the
-    lifecycle is computed.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "a.ndjson").write_text('{"entry": []}\\n')
-    >>> "source" in read_for_report(folder).statuses.columns
-    False
-    """
-    from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
-    from groupkit.load import read_webhooks
-    from groupkit.load.engine import give_back_memory
-
-    archive = read_webhooks(source, **options)
-    archive.statuses = archive.statuses[list(LIFECYCLE_COLUMNS)]
-    give_back_memory()  # what the dropped columns held
-    return archive
-
-
-def write_report(
-    source: Any, out: str | Path, *, title: str | None = None, max_groups: int = 10
-) -> Path:
-    """Read an archive and write its HTML report to ``out``.
-
-    Parameters
-    ----------
-    source
-        What :func:`groupkit.read_webhooks` reads (file, folder, glob), or an
-        already loaded :class:`groupkit.Archive`.
-    out
-        The HTML file to write.
-    title
-        Page title (default: the source's name).
-    max_groups
-        Groups with their own colour in the charts.
-
-    Returns
-    -------
-    pathlib.Path
-        ``out``.
-
-    Examples
-    --------
-    >>> import groupkit, tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
-    >>> write_report(groupkit.parse_webhooks([]), out).stat().st_size > 100_000
-    True
-    """
-    from groupkit.archive import Archive
-
-    script = javascript_bundle()
-    if isinstance(source, Archive):
-        archive = source
-        title = title or "groupkit report"
-    else:
-        archive = read_for_report(source)
-        title = title or f"groupkit report: {Path(str(source)).name}"
-    page = build_report(archive, title=title, max_groups=max_groups, bundle=lambda: script)
-    out = Path(out)
-    out.write_text(page, encoding="utf-8")
-    return out
-
-
-@click.command("report")
-@click.argument("path", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--out",
-    default="report.html",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="HTML file to write.",
-)
-@click.option("--title", default=None, help="Page title (default: from PATH).")
-@click.option(
-    "--max-groups",
-    default=10,
-    show_default=True,
-    help="Groups with their own colour in the charts; the rest are pooled.",
-)
-def command(path: tuple[str, ...], out: str, title: str | None, max_groups: int) -> None:
-    """Write one self-contained HTML report (tables and charts) of the archive at PATH.
-
-    The file works offline (Vega is inlined); it needs the report extra:
-    pip install 'groupkit[report]'.
-    """
-    started = time.perf_counter()
-    source: Any = list(path) if len(path) > 1 else path[0]
-    try:
-        written = write_report(source, out, title=title, max_groups=max_groups)
-    except GroupkitError as exc:
-        raise click.ClickException(str(exc)) from exc
-    size = written.stat().st_size / 1e6
-    click.echo(f"wrote {written} ({size:,.1f} MB) in {time.perf_counter() - started:,.1f} s")

@@ -8,6 +8,7 @@ data), so the test suite's ``--nbval`` never mistakes it for a notebook to check
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -18,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 import click
+
+from groupkit._cli_common import EPILOG, InputError, MissingExtraError, has_module
 
 __all__ = ["ARCHIVE_VARIABLE", "command", "dashboard_notebook", "voila_command"]
 
@@ -91,21 +94,27 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@click.command("dashboard")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.command("dashboard", epilog=EPILOG)
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="0 picks a free port.",
+)
 def command(path: Path, port: int) -> None:
     """Serve the Explorer for the webhook archive at PATH on http://127.0.0.1 (Voila).
 
     PATH is anything `groupkit.read_webhooks` reads: a file, a folder or a glob.
     Stop with Ctrl-C.
     """
-    try:
-        import voila  # noqa: F401
-    except ImportError:
-        raise click.ClickException(
-            "the dashboard needs Voila: pip install 'groupkit[dashboard]'"
-        ) from None
+    if not has_module("voila"):
+        raise MissingExtraError("the dashboard needs Voila: pip install 'groupkit[dashboard]'")
+    if not path.exists() and not glob.glob(str(path), recursive=True):
+        raise InputError(
+            f"no such file or directory: {path}; give a webhook file, a folder or a glob"
+        )
     port = port or _free_port()
     folder = tempfile.mkdtemp(prefix="groupkit-dashboard-")
     try:

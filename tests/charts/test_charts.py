@@ -25,40 +25,49 @@ def unit_of(title: str) -> float:
 
 
 @pytest.mark.parametrize("metric", ["delivery", "read"])
-def test_percentile_bars_are_the_latency_summary_quantiles(frame, style, metric):
+def test_percentile_points_are_the_latency_summary_quantiles(frame, style, metric):
     chart = charts.latency_percentiles(frame, metric=metric, style=style)
     spec = chart.to_dict()
-    assert spec["mark"]["type"] == "bar"
-    enc = spec["encoding"]
-    assert (enc["x"]["field"], enc["xOffset"]["field"], enc["y"]["field"]) == (
+    rule, points = spec["layer"]
+    assert (rule["mark"]["type"], points["mark"]["type"]) == ("rule", "point")
+    enc = points["encoding"]
+    assert (enc["y"]["field"], enc["x"]["field"], enc["shape"]["field"]) == (
         "group",
+        "plotted",
         "percentile",
-        "value",
     )
+    # p50, p90 and p99 are told apart by three different shapes, said in the legend.
+    assert enc["shape"]["scale"]["domain"] == ["p50", "p90", "p99"]
+    assert len(set(enc["shape"]["scale"]["range"])) == 3
     assert enc["color"]["scale"]["domain"] == style.domain
     data = embedded(chart)
-    size = unit_of(enc["y"]["title"])
     expected = by_label(groupkit.latency_summary(frame, metric=metric), style)
     for q in (0.5, 0.9, 0.99):
         name = quantile_column(q)
-        got = data[data["percentile"] == name.removesuffix("_s")].set_index("group")["value"]
+        got = data[data["percentile"] == name.removesuffix("_s")].set_index("group")["seconds"]
         want = expected.set_index("group")[name]
-        np.testing.assert_allclose(got.loc[want.index] * size, want, rtol=1e-9)
+        np.testing.assert_allclose(got.loc[want.index], want, rtol=1e-9)
+    np.testing.assert_allclose(data["plotted"], data["seconds"].clip(lower=1.0))
     assert len(data) == 3 * expected["group_id"].nunique()
 
 
-def test_percentile_axis_unit_follows_the_data(frame, style):
-    """Delivery latencies here are seconds; reads run into hours."""
-    delivery = charts.latency_percentiles(frame, metric="delivery", style=style).to_dict()
+def test_latency_axes_are_logarithmic_with_readable_ticks(frame, style):
+    """Reads run into hours and deliveries take seconds: a log axis shows both."""
     read = charts.latency_percentiles(frame, metric="read", style=style).to_dict()
-    assert delivery["encoding"]["y"]["title"] == "latency (s)"
-    assert read["encoding"]["y"]["title"] == "latency (h)"
+    x = read["layer"][1]["encoding"]["x"]
+    assert x["scale"]["type"] == "log" and "log scale" in x["title"]
+    top = groupkit.latency_summary(frame, metric="read")["p99_s"].max()
+    assert max(x["axis"]["values"]) >= top  # the slowest percentile is on the axis
+    assert "' h'" in x["axis"]["labelExpr"] and "' min'" in x["axis"]["labelExpr"]
+    over_time = charts.latency_over_time(frame, metric="read", style=style).to_dict()
+    assert over_time["encoding"]["y"]["scale"]["type"] == "log"
 
 
 def test_ecdf_passes_through_each_group_median(frame, style):
     chart = charts.latency_ecdf(frame, style=style, points=101, upto=1.0)
     spec = chart.to_dict()
     assert [panel["mark"]["type"] for panel in spec["hconcat"]] == ["line"] * 3
+    assert {panel["encoding"]["x"]["scale"]["type"] for panel in spec["hconcat"]} == {"log"}
     filters = [panel["transform"][0]["filter"] for panel in spec["hconcat"]]
     assert filters == [
         "(datum.metric === 'delivery')",
@@ -71,8 +80,7 @@ def test_ecdf_passes_through_each_group_median(frame, style):
         want = by_label(groupkit.latency_summary(frame, metric=metric), style)
         got = rows.set_index("group")["seconds"]
         np.testing.assert_allclose(got.loc[want["group"]], want["p50_s"].to_numpy())
-        unit = rows["unit"].iloc[0]
-        np.testing.assert_allclose(rows["value"] * UNITS[unit], rows["seconds"])
+        np.testing.assert_allclose(rows["plotted"], rows["seconds"].clip(lower=1.0))
         counts = rows.set_index("group")["count"].loc[want["group"]]
         assert counts.tolist() == want["count"].tolist()
     # A group-pick bound to the legend is defined once and used by every panel.
@@ -105,15 +113,19 @@ def test_within_rate_over_time_is_share_within(frame, style):
     assert data["count"].sum() == want["count"].sum()
 
 
-def test_funnel_bars_are_the_funnel_counts(frame, style):
+def test_funnel_bars_are_the_funnel_rates(frame, style):
     chart = charts.funnel_chart(frame, style=style)
     spec = chart.to_dict()
     assert spec["mark"]["type"] == "bar"
     assert spec["encoding"]["y"]["sort"] == list(charts.delivery.FUNNEL_STAGES)
-    data = embedded(chart).set_index(["group", "stage"])["receipts"]
+    assert spec["encoding"]["x"]["field"] == "rate"
+    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
+    data = embedded(chart).set_index(["group", "stage"])
     want = by_label(groupkit.funnel(frame), style).set_index("group")
     for stage in charts.delivery.FUNNEL_STAGES:
-        assert data.xs(stage, level="stage").loc[want.index].tolist() == want[stage].tolist()
+        got = data.xs(stage, level="stage").loc[want.index]
+        assert got["receipts"].tolist() == want[stage].tolist()
+        np.testing.assert_allclose(got["rate"], want[f"{stage}_rate"])
 
 
 def test_coverage_over_time_is_read_coverage(frame, style):
@@ -176,7 +188,7 @@ def test_messages_by_type_counts_types(archive, style):
 
 def test_a_group_has_one_colour_across_charts(archive, frame, style):
     specs = [
-        charts.latency_percentiles(frame, style=style).to_dict(),
+        charts.latency_percentiles(frame, style=style).to_dict()["layer"][1],
         charts.funnel_chart(frame, style=style).to_dict(),
         charts.coverage_over_time(frame, style=style).to_dict(),
         charts.messages_by_type(archive, style=style).to_dict(),

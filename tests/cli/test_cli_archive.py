@@ -61,16 +61,21 @@ def test_group_table_counts():
             ]
         ),
     ]
-    table = group_table(groupkit.parse_webhooks(hooks))
-    assert table.loc["G1"].to_dict() == {
-        "messages_sent": 2,
-        "statuses": 5,
+    table = group_table(groupkit.parse_webhooks(hooks)).set_index("group")
+    # m2 has no receipt and G1 no membership: one receipt of unknown recipients, pending.
+    assert table.loc["…G1"].to_dict() == {
+        "messages": 2,
+        "failed msgs": 0,
+        "receipts": 3,
         "delivered": 2,
         "read": 1,
         "failed": 0,
-        "inbound_messages": 1,
+        "pending": 1,
+        "inbound": 1,
     }
-    assert table.loc["G2", "failed"] == 1
+    # A message that failed outright counts as a failed receipt, never 0 failed.
+    assert table.loc["…G2", ["failed msgs", "receipts", "failed"]].tolist() == [1, 1, 1]
+    assert table.loc["all groups", "receipts"] == 4
 
 
 def test_summary_of_the_sample_data():
@@ -78,22 +83,22 @@ def test_summary_of_the_sample_data():
     assert result.exit_code == 0, result.output
     assert "records read" in result.output and "rejects                     0" in result.output
     truth = pd.read_parquet(SAMPLE / "truth" / "deliveries.parquet")
-    assert f"per group ({truth['group_id'].nunique()} groups)" in result.output
+    assert f"per group ({truth['group_id'].nunique()} groups, busiest first)" in result.output
     assert "README.md: not a webhook archive" in result.output
 
 
 def test_summary_of_a_missing_path_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["summary", str(tmp_path / "nope")])
-    assert result.exit_code != 0
-    assert "no such file or directory" in result.output
+    assert result.exit_code == 3
+    assert "no such file or directory" in result.stderr
 
 
 def test_summary_raise_on_bad_record(tmp_path):
     bad = tmp_path / "bad.ndjson"
     bad.write_text('{"entry": []}\n{nope\n')
     result = CliRunner().invoke(main, ["summary", str(bad), "--on-error", "raise"])
-    assert result.exit_code != 0
-    assert f"{bad}:2: malformed JSON" in result.output
+    assert result.exit_code == 3
+    assert f"{bad}:2: malformed JSON" in result.stderr
 
 
 def test_export_writes_every_frame_as_parquet(tmp_path):

@@ -14,8 +14,8 @@ def test_it_is_listed_and_refuses_a_missing_archive(tmp_path):
     runner = CliRunner()
     assert "dashboard" in runner.invoke(main, ["--help"]).output
     result = runner.invoke(main, ["dashboard", str(tmp_path / "nowhere")])
-    assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert result.exit_code == 3  # an input that cannot be read (EXIT_CODES["input"])
+    assert "no such file or directory" in result.stderr
 
 
 def test_voila_binds_to_loopback_on_the_port_it_was_given():
