@@ -62,10 +62,11 @@ enum {
 };
 /* Fields read from the status object itself, in the order of the enum above. */
 #define NAME(w) {w, sizeof(w) - 1}
-static const struct {
+typedef struct {
     const char *name;
     Py_ssize_t n;
-} STATUS_KEYS[] = {
+} Key;
+static const Key STATUS_KEYS[] = {
     NAME("id"), NAME("status"), NAME("recipient_id"), NAME("recipient_type"), NAME("group_id"),
     NAME("recipient_participant_id"), NAME("participant_recipient_id"),
     NAME("recipient_participant_user_id"), NAME("recipient_participant_parent_user_id"),
@@ -238,6 +239,19 @@ static int nothing(P *x)
     return 0;
 }
 
+static const Key PRICING_KEYS[] = {
+    NAME("category"), NAME("type"), NAME("pricing_model"), NAME("subtype"),
+};
+
+/* The index of key k in keys, or -1. */
+static int find(Str k, const Key *keys, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (k.n == keys[i].n && memcmp(k.p, keys[i].name, (size_t)k.n) == 0)
+            return i;
+    return -1;
+}
+
 static int pricing(P *x, Str f[4], int *billable)
 {
     Str k;
@@ -249,33 +263,19 @@ static int pricing(P *x, Str f[4], int *billable)
         return lit(x, "null", 4);
     MEMBERS(x, k, r)
     {
-        if (KEY(k, "billable")) {
-            ONCE(0);
+        int i = find(k, PRICING_KEYS, 4);
+        if (i >= 0) {
+            ONCE(i);
+            if (str_or_null(x, &f[i]))
+                return ROUTE;
+        }
+        else if (KEY(k, "billable")) {
+            ONCE(4);
             if (lit(x, "true", 4) == 0)
                 *billable = 1;
             else if (lit(x, "false", 5) == 0)
                 *billable = 0;
             else if (lit(x, "null", 4) != 0)
-                return ROUTE;
-        }
-        else if (KEY(k, "category")) {
-            ONCE(1);
-            if (str_or_null(x, &f[0]))
-                return ROUTE;
-        }
-        else if (KEY(k, "type")) {
-            ONCE(2);
-            if (str_or_null(x, &f[1]))
-                return ROUTE;
-        }
-        else if (KEY(k, "pricing_model")) {
-            ONCE(3);
-            if (str_or_null(x, &f[2]))
-                return ROUTE;
-        }
-        else if (KEY(k, "subtype")) {
-            ONCE(4);
-            if (str_or_null(x, &f[3]))
                 return ROUTE;
         }
         else
@@ -284,28 +284,30 @@ static int pricing(P *x, Str f[4], int *billable)
     END(r);
 }
 
-/* null, or an object of which only the text field `name` is read. */
-static int one_field(P *x, const char *name, Str *out)
+/* null, or an object whose members are text (or null) fields named in keys: out[i]. */
+static int text_fields(P *x, const Key *keys, int n, Str *out)
 {
     Str k;
     int r;
     unsigned seen = 0;
-    Py_ssize_t n = (Py_ssize_t)strlen(name);
-    out->p = NULL;
+    for (int i = 0; i < n; i++)
+        out[i].p = NULL;
     if (at(x, 'n'))
         return lit(x, "null", 4);
     MEMBERS(x, k, r)
     {
-        if (k.n == n && memcmp(k.p, name, (size_t)n) == 0) {
-            ONCE(0);
-            if (str_or_null(x, out))
-                return ROUTE;
-        }
-        else
+        int i = find(k, keys, n);
+        if (i < 0)
+            return ROUTE;
+        ONCE(i);
+        if (str_or_null(x, &out[i]))
             return ROUTE;
     }
     END(r);
 }
+
+static const Key ORIGIN_KEYS[] = {NAME("type")};
+static const Key METADATA_KEYS[] = {NAME("phone_number_id"), NAME("display_phone_number")};
 
 /* null, or 1-18 decimal digits: as a string, or (numbers allowed) as a bare number. */
 static int digits(P *x, Int *out, int numbers)
@@ -358,7 +360,7 @@ static int conversation(P *x, Status *st)
         }
         else if (KEY(k, "origin")) {
             ONCE(1);
-            if (one_field(x, "type", &st->conv_cat))
+            if (text_fields(x, ORIGIN_KEYS, 1, &st->conv_cat))
                 return ROUTE;
         }
         else if (KEY(k, "pricing")) {
@@ -386,11 +388,8 @@ static int status(P *x, Status *st)
     st->sib_billable = st->nest_billable = -1;
     MEMBERS(x, k, r)
     {
-        int i;
-        for (i = 0; i < N_OWN; i++)
-            if (k.n == STATUS_KEYS[i].n && memcmp(k.p, STATUS_KEYS[i].name, (size_t)k.n) == 0)
-                break;
-        if (i < N_OWN) {
+        int i = find(k, STATUS_KEYS, N_OWN);
+        if (i >= 0) {
             ONCE(i);
             if (str_or_null(x, &st->own[i]))
                 return ROUTE;
@@ -466,34 +465,9 @@ static int exactly(P *x, const char *want)
 }
 
 typedef struct {
-    Str waba, pn, dpn;
+    Str waba, meta[2]; /* phone_number_id, display_phone_number */
     Int time;
 } Ctx;
-
-static int metadata(P *x, Ctx *c)
-{
-    Str k;
-    int r;
-    unsigned seen = 0;
-    if (at(x, 'n'))
-        return lit(x, "null", 4);
-    MEMBERS(x, k, r)
-    {
-        if (KEY(k, "phone_number_id")) {
-            ONCE(0);
-            if (str_or_null(x, &c->pn))
-                return ROUTE;
-        }
-        else if (KEY(k, "display_phone_number")) {
-            ONCE(1);
-            if (str_or_null(x, &c->dpn))
-                return ROUTE;
-        }
-        else
-            return ROUTE;
-    }
-    END(r);
-}
 
 static int value(P *x, Out *o, Ctx *c)
 {
@@ -504,7 +478,7 @@ static int value(P *x, Out *o, Ctx *c)
     {
         if (KEY(k, "metadata")) {
             ONCE(0);
-            if (metadata(x, c))
+            if (text_fields(x, METADATA_KEYS, 2, c->meta))
                 return ROUTE;
         }
         else if (KEY(k, "statuses")) {
@@ -680,8 +654,8 @@ static int emit(Out *o, Ctx *c, int64_t loc)
             put_text(&o->text[C_PTYPE], row, first(st->sib[1], st->nest[1])) ||
             put_text(&o->text[C_PMODEL], row, first(st->sib[2], st->nest[2])) ||
             put_text(&o->text[C_PSUB], row, first(st->sib[3], st->nest[3])) ||
-            put_text(&o->text[C_WABA], row, c->waba) || put_text(&o->text[C_PN], row, c->pn) ||
-            put_text(&o->text[C_DPN], row, c->dpn))
+            put_text(&o->text[C_WABA], row, c->waba) || put_text(&o->text[C_PN], row, c->meta[0]) ||
+            put_text(&o->text[C_DPN], row, c->meta[1]))
             return -1;
         if (put_int(&o->ts_valid, &o->ts, row, st->ts) ||
             put_int(&o->exp_valid, &o->exp, row, st->expires) ||

@@ -504,22 +504,32 @@ _STATUS_WHO = ("recipient_participant_id", "participant_recipient_id",
                "recipient_participant_user_id", "recipient_id", "recipient_user_id")  # fmt: skip
 
 
-def _statuses(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
-    statuses = _objects(value.get("statuses"), f"{where}.value.statuses")
+def _with_contacts(items: list, contacts, used, scope, who, key: str, what: str, where: str):
+    """(n, item, row scope) of each status or message, with the contact that names it.
+
+    An item names its contact by one of the ids in ``who``; one item with one
+    contact is that contact's. ``used`` collects the contacts matched.
+    """
     index = _contact_index(contacts) if contacts else {}
-    only = 0 if len(contacts) == 1 and len(statuses) == 1 else None
-    for n, st in enumerate(statuses):
-        if st.get("id") is None:
+    only = 0 if len(contacts) == 1 and len(items) == 1 else None
+    for n, item in enumerate(items):
+        if item.get("id") is None:
             raise BadRecord(
-                f"not a valid webhook: a status has no `id` - at "
-                f"`{where.removeprefix('$.')}.value.statuses[{n}]`"
+                f"not a valid webhook: a {what} has no `id` - at "
+                f"`{where.removeprefix('$.')}.value.{key}[{n}]`"
             )
-        k = _match(index, tuple(st.get(key) for key in _STATUS_WHO)) if index else None
+        k = _match(index, tuple(item.get(key) for key in who)) if index else None
         if k is None:
             k = only
         if k is not None:
             used.add(k)
-        row_scope = (*scope[:CONTACT], None if k is None else contacts[k], *scope[GROUP:])
+        yield n, item, (*scope[:CONTACT], None if k is None else contacts[k], *scope[GROUP:])
+
+
+def _statuses(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
+    statuses = _objects(value.get("statuses"), f"{where}.value.statuses")
+    for n, st, row_scope in _with_contacts(statuses, contacts, used, scope, _STATUS_WHO,
+                                           "statuses", "status", where):  # fmt: skip
         rows["statuses"].append((st, row_scope))
         errors = _objects(st.get("errors"), f"{where}.value.statuses[{n}].errors")
         if errors:
@@ -542,22 +552,13 @@ def _statuses(rows, value: dict, contacts, used: set, scope: tuple, where: str) 
                 rows["errors"].append((error, (*scope[:DERIVED], derived)))
 
 
+_MESSAGE_WHO = ("from", "from_user_id")
+
+
 def _messages(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
     messages = _objects(value.get("messages"), f"{where}.value.messages")
-    index = _contact_index(contacts) if contacts else {}
-    only = 0 if len(contacts) == 1 and len(messages) == 1 else None
-    for n, m in enumerate(messages):
-        if m.get("id") is None:
-            raise BadRecord(
-                f"not a valid webhook: a message has no `id` - at "
-                f"`{where.removeprefix('$.')}.value.messages[{n}]`"
-            )
-        k = _match(index, (m.get("from"), m.get("from_user_id"))) if index else None
-        if k is None:
-            k = only
-        if k is not None:
-            used.add(k)
-        row_scope = (*scope[:CONTACT], None if k is None else contacts[k], *scope[GROUP:])
+    for n, m, row_scope in _with_contacts(messages, contacts, used, scope, _MESSAGE_WHO,
+                                          "messages", "message", where):  # fmt: skip
         rows["messages"].append((m, row_scope))
         for error in _objects(m.get("errors"), f"{where}.value.messages[{n}].errors"):
             derived = ("message", None, m.get("id"), m.get("group_id"), m.get("from"), None,
