@@ -16,8 +16,6 @@ from groupkit.charts._style import (
     WEEKDAYS,
     GroupStyle,
     group_style,
-    highlight_opacity,
-    legend_selection,
     pooled_groups,
 )
 
@@ -152,8 +150,11 @@ def activity_heatmap(archive: Any, *, style: GroupStyle | None = None) -> alt.HC
     return alt.hconcat(bars, heat, data=table).resolve_scale(color="independent")
 
 
-def messages_by_type(archive: Any, *, style: GroupStyle | None = None) -> alt.Chart:
-    """Inbound messages by message type, stacked by group.
+def messages_by_type(archive: Any, *, style: GroupStyle | None = None) -> alt.LayerChart:
+    """What each group posts: the share of its inbound messages of each type.
+
+    Shares, not counts, so the pooled ``"other groups"`` (all of their messages
+    together) is a group like the others and never dwarfs the ones named.
 
     Parameters
     ----------
@@ -165,7 +166,8 @@ def messages_by_type(archive: Any, *, style: GroupStyle | None = None) -> alt.Ch
     Returns
     -------
     altair.Chart
-        Data: ``group, type, messages`` (:func:`inbound_counts`).
+        Data: ``group, type, messages, share`` (``share`` of the group's inbound
+        messages; :func:`inbound_counts` for the counts).
 
     Examples
     --------
@@ -173,26 +175,35 @@ def messages_by_type(archive: Any, *, style: GroupStyle | None = None) -> alt.Ch
     >>> messages = pd.DataFrame({"group_id": ["G1", "G1", "G2"], "type": ["text", "image", "text"],
     ...     "timestamp": pd.to_datetime(["2026-03-02 10:05"] * 3, utc=True)})
     >>> messages_by_type(SimpleNamespace(messages=messages)).data.values.tolist()
-    [['…G1', 'image', 1], ['…G1', 'text', 1], ['…G2', 'text', 1]]
+    [['…G1', 'image', 1, 0.5], ['…G1', 'text', 1, 0.5], ['…G2', 'text', 1, 1.0]]
     """
     if style is None:
         style = group_style(archive.messages.dropna(subset=["group_id"]))
     table = inbound_counts(archive, ["type"], style=style)
-    select = legend_selection()
-    return (
-        alt.Chart(table, title="Inbound messages by type and group", width=520)
-        .mark_bar()
-        .encode(
-            y=alt.Y("type:N", sort="-x", title="message type"),
-            x=alt.X("sum(messages):Q", title="inbound messages", stack="zero"),
-            color=style.color(),
-            order=alt.Order("group:N", sort="ascending"),
-            opacity=highlight_opacity(select),
-            tooltip=[
-                alt.Tooltip("group:N", title="group"),
-                alt.Tooltip("type:N", title="message type"),
-                alt.Tooltip("messages:Q", title="inbound messages", format=","),
-            ],
-        )
-        .add_params(select)
+    totals = table.groupby("group", observed=True)["messages"].transform("sum")
+    table = table.assign(share=(table["messages"] / totals.where(totals > 0)).astype("float64"))
+    base = alt.Chart(
+        table, title="Inbound messages: share of each type, per group (row sums to 100%)"
+    ).encode(
+        x=alt.X("type:N", title="message type", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("group:N", sort=style.domain, title=None),
+        tooltip=[
+            alt.Tooltip("group:N", title="group"),
+            alt.Tooltip("type:N", title="message type"),
+            alt.Tooltip("share:Q", title="share", format=".1%"),
+            alt.Tooltip("messages:Q", title="inbound messages", format=","),
+        ],
     )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share:Q",
+            title="share",
+            scale=alt.Scale(scheme="blues", domain=[0, 1]),
+            legend=alt.Legend(format="%"),
+        )
+    )
+    labels = base.mark_text(fontSize=10).encode(
+        text=alt.Text("share:Q", format=".0%"),
+        color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("#222")),
+    )
+    return (cells + labels).properties(width=520, height=alt.Step(20))

@@ -184,6 +184,8 @@ def test_messages_by_type_counts_types(archive, style):
     data = embedded(charts.messages_by_type(archive, style=style))
     want = archive.messages.dropna(subset=["group_id"])["type"].astype("str").value_counts()
     assert data.groupby("type")["messages"].sum().loc[want.index].tolist() == want.tolist()
+    # Shares of each group's inbound messages: the pool is a group like the others.
+    assert data.groupby("group")["share"].sum().round(9).eq(1).all()
 
 
 def test_a_group_has_one_colour_across_charts(archive, frame, style):
@@ -191,7 +193,6 @@ def test_a_group_has_one_colour_across_charts(archive, frame, style):
         charts.latency_percentiles(frame, style=style).to_dict()["layer"][1],
         charts.funnel_chart(frame, style=style).to_dict(),
         charts.coverage_over_time(frame, style=style).to_dict(),
-        charts.messages_by_type(archive, style=style).to_dict(),
         charts.latency_ecdf(frame, style=style).to_dict()["hconcat"][1],
     ]
     scales = [

@@ -105,3 +105,14 @@ def test_without_the_report_extra_the_command_says_what_to_install(tmp_path, mon
     assert result.exit_code == 6
     assert "pip install 'groupkit[report]'" in result.stderr
     assert not out.exists()
+
+
+def test_the_readme_command_reads_webhooks_only():
+    """The README's first command reports on the webhooks, not on the README or the
+    Parquet truth files beside them (which would be listed as skipped)."""
+    readme = (SAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"groupkit report (\S+) -o report\.html", readme)
+    assert command is not None
+    archive = groupkit.read_webhooks(SAMPLE.parents[1] / command.group(1), progress=False)
+    assert archive.report.skipped_files == [] and archive.report.rejects == []
+    assert archive.report.webhooks_parsed > 0
