@@ -360,6 +360,17 @@ _PARENT_KEYS = {
 }
 
 
+def _merge_keys(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as plain comparable columns: times as integers (any year), the rest text."""
+    return pd.DataFrame(
+        {
+            name: col.array.asi8 if isinstance(col.dtype, pd.DatetimeTZDtype) else col.astype("str")
+            for name, col in df.items()
+        },
+        index=df.index,
+    )
+
+
 def drop_error_redeliveries(
     errors: pd.DataFrame, dropped: dict[str, pd.DataFrame]
 ) -> tuple[pd.DataFrame, int]:
@@ -371,8 +382,8 @@ def drop_error_redeliveries(
         mine = origin == kind
         if gone is None or gone.empty or not mine.any():
             continue
-        left = errors.loc[mine, keys].astype("str")
-        right = gone[keys].astype("str").drop_duplicates()
+        left = _merge_keys(errors.loc[mine, keys])
+        right = _merge_keys(gone[keys]).drop_duplicates()
         hit = left.merge(right, how="left", on=keys, indicator=True)["_merge"].eq("both")
         drop[np.flatnonzero(mine)[hit.to_numpy()]] = True
     kept = errors.loc[~drop].reset_index(drop=True)

@@ -20,6 +20,7 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -185,27 +186,117 @@ def _follow(obj: object, keys: tuple[str | int, ...]) -> object:
 
 
 def getter(path: str) -> Callable[[tuple[dict, tuple]], object]:
-    """A function reading ``path`` (as :mod:`groupkit.schema` declares it) from a row."""
+    """A function reading ``path`` (as :mod:`groupkit.schema` declares it) from a row.
+
+    The reference reading of one path; :func:`columns` reads all of a frame's paths
+    at once, and a test holds the two to the same answers.
+    """
     scope, keys = _parse_path(path)
-    if scope is None and len(keys) == 1:
-        key = keys[0]
-        return lambda row: row[0].get(key)
     if scope is None:
         return lambda row: _follow(row[0], keys)
     return lambda row: _follow(row[1][scope], keys)
 
 
-def read_column(rows: list, paths: tuple[str, ...]) -> list:
-    """The values of a column declared with ``paths`` (the first that holds a value wins)."""
-    if not rows:
-        return []
-    gets = [getter(p) for p in paths]
-    first = gets[0]
-    values = [first(row) for row in rows]
-    for get in gets[1:]:
-        if None in values:
-            values = [get(row) if v is None else v for v, row in zip(values, rows, strict=True)]
-    return values
+@dataclass(frozen=True)
+class _Plan:
+    """How to read a frame's path-declared columns from rows in one pass per item.
+
+    ``trie`` maps an item's keys, level by level, to ``[child trie or None,
+    [(column, rank), ...]]``; ``scoped`` lists ``(column, rank, keys)`` per scope.
+    A column's value is that of its lowest-ranked (first declared) path that holds
+    one, as :func:`getter` would find trying the paths in order.
+    """
+
+    names: tuple[str, ...]
+    trie: dict
+    scoped: dict[int, tuple[tuple[int, int, tuple], ...]]
+
+
+@functools.cache
+def _compile(declared: tuple[tuple[str, tuple[str, ...]], ...]) -> _Plan:
+    trie: dict = {}
+    scoped: dict[int, list] = {}
+    for ci, (_, paths) in enumerate(declared):
+        for rank, path in enumerate(paths):
+            scope, keys = _parse_path(path)
+            if scope is not None:
+                scoped.setdefault(scope, []).append((ci, rank, keys))
+                continue
+            node = trie
+            for key in keys[:-1]:
+                entry = node.setdefault(key, [None, []])
+                if entry[0] is None:
+                    entry[0] = {}
+                node = entry[0]
+            node.setdefault(keys[-1], [None, []])[1].append((ci, rank))
+    names = tuple(name for name, _ in declared)
+    return _Plan(names, trie, {k: tuple(v) for k, v in scoped.items()})
+
+
+def _plan(frame: str) -> _Plan:
+    return _compile(
+        tuple(
+            (name, col.paths)
+            for name, col in schema.FRAMES[frame].items()
+            if name not in ("source", "extra") and (frame, name) not in RULES
+        )
+    )
+
+
+def _scatter(obj: dict, trie: dict, vals: list, ranks: list) -> None:
+    for key, value in obj.items():
+        entry = trie.get(key)
+        if entry is not None and value is not None:
+            _visit(value, entry, vals, ranks)
+
+
+def _visit(value: object, entry: list, vals: list, ranks: list) -> None:
+    child, targets = entry
+    for ci, rank in targets:
+        if rank < ranks[ci]:
+            vals[ci] = value
+            ranks[ci] = rank
+    if child is None:
+        return
+    if value.__class__ is dict:
+        _scatter(value, child, vals, ranks)  # type: ignore[arg-type]
+    elif value.__class__ is list:
+        for index, sub in child.items():
+            if index.__class__ is int and index < len(value):  # type: ignore[arg-type]
+                element = value[index]  # type: ignore[index]
+                if element is not None:
+                    _visit(element, sub, vals, ranks)
+
+
+def _read_declared(frame: str, rows: list) -> dict[str, list]:
+    """Every path-declared column of ``frame``: one pass over each item's own keys."""
+    plan = _plan(frame)
+    n = len(plan.names)
+    never = [1 << 30] * n
+    found: dict[int, list] = {}  # id of a scope object -> its (column, rank, value)
+    table = []
+    for row in rows:
+        vals = [None] * n
+        ranks = never.copy()
+        _scatter(row[0], plan.trie, vals, ranks)
+        scopes = row[1]
+        for scope, paths in plan.scoped.items():
+            obj = scopes[scope]
+            if obj is None:
+                continue
+            got = found.get(id(obj))
+            if got is None:
+                got = [(ci, rank, v) for ci, rank, keys in paths
+                       if (v := _follow(obj, keys)) is not None]  # fmt: skip
+                found[id(obj)] = got
+            for ci, rank, value in got:
+                if rank < ranks[ci]:
+                    vals[ci] = value
+                    ranks[ci] = rank
+        table.append(vals)
+    if not table:
+        return {name: [] for name in plan.names}
+    return dict(zip(plan.names, map(list, zip(*table, strict=True)), strict=True))
 
 
 # What each frame's item consumes: a tree of keys, True where the whole value is taken.
@@ -774,17 +865,13 @@ RULES: dict[tuple[str, str], Callable[[list, dict], list]] = {
 
 def columns(frame: str, rows: list) -> dict[str, list]:
     """Every raw column of ``frame`` (plus ``_file`` and ``_loc``) from its rows."""
-    cols: dict[str, list] = {}
+    cols: dict[str, list] = _read_declared(frame, rows)
     later = []
-    for name, col in schema.FRAMES[frame].items():
-        if name == "source":
-            continue
+    for name in schema.FRAMES[frame]:
         if name == "extra":
             cols[name] = extras(rows, frame) if rows else []
         elif (frame, name) in RULES:
             later.append(name)
-        else:
-            cols[name] = read_column(rows, col.paths)
     for name in later:
         cols[name] = RULES[(frame, name)](rows, cols) if rows else []
     cols["_file"] = [row[1][FILE] for row in rows]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import groupkit
 from groupkit import schema
 from groupkit.load import lane, walk
+from groupkit.simulate import simulate_archive
 from tests.load.test_lane import _both, assert_same
 
 README = (schema.__file__.rsplit("/", 2)[0]) + "/README.md"
@@ -164,3 +165,75 @@ def test_lane_and_walker_agree_on_every_declared_status_path(posts):
     data = "".join(json.dumps(p, separators=(",", ":")) + "\n" for p in posts).encode()
     a, b = _both(lambda: groupkit.parse_webhooks(data))
     assert_same(a, b)
+
+
+# ------------------------------------------------------------------ the one-pass reader
+
+
+def _payloads(tmp_path) -> list[dict]:
+    from tests.load.test_nothing_lost import PYWA, REALWORLD, _fixture_records
+
+    simulate_archive(tmp_path, groups=3, days=1, seed=5)
+    lines = [ln for p in sorted(tmp_path.glob("*.ndjson")) for ln in p.read_text().splitlines()]
+    return _fixture_records(REALWORLD + PYWA) + [json.loads(ln) for ln in lines if ln.strip()]
+
+
+def test_the_one_pass_reader_agrees_with_each_path_read_alone(tmp_path):
+    """Every path-declared column, read in one pass over each item's keys, holds what
+    reading its paths one by one (the first that holds a value) gives."""
+    sink = walk.Sink()
+    for n, record in enumerate(_payloads(tmp_path)):
+        walk.walk_record(json.dumps(record).encode(), 0, n + 1, sink)
+    checked = 0
+    for frame, rows in sink.rows.items():
+        got = walk._read_declared(frame, rows)
+        for name in got:
+            gets = [walk.getter(p) for p in schema.FRAMES[frame][name].paths]
+            want = [next((v for g in gets if (v := g(r)) is not None), None) for r in rows]
+            assert got[name] == want, (frame, name)
+            checked += sum(v is not None for v in want)
+    assert checked > 5_000
+
+
+def _item_paths(frame: str) -> list[tuple]:
+    declared = [p for c in schema.FRAMES[frame].values() for p in c.paths]
+    return sorted({walk._parse_path(p)[1] for p in declared if not p.startswith("@")})
+
+
+def _set_path(item: dict, keys: tuple, value: str) -> None:
+    """Set ``keys`` in ``item`` unless a shorter path already holds a value there."""
+    node: object = item
+    for key, nxt in zip(keys, (*keys[1:], None), strict=True):
+        if nxt is None:
+            if isinstance(node, dict) and key not in node:
+                node[key] = value
+            elif isinstance(node, list) and isinstance(key, int):
+                node.extend([None] * (key + 1 - len(node)))
+                node[key] = node[key] if node[key] is not None else value
+            return
+        fresh: object = [] if isinstance(nxt, int) else {}
+        if isinstance(node, dict):
+            node = node.setdefault(key, fresh)
+        elif isinstance(node, list) and isinstance(key, int):
+            node.extend([None] * (key + 1 - len(node)))
+            node[key] = fresh if node[key] is None else node[key]
+            node = node[key]
+        if not isinstance(node, dict | list) or isinstance(node, list) != isinstance(nxt, int):
+            return
+
+
+@settings(max_examples=60, deadline=None)
+@given(frame=st.sampled_from([f for f in sorted(schema.FRAMES) if _item_paths(f)]), data=st.data())
+def test_the_one_pass_reader_takes_the_first_declared_path_that_holds_a_value(frame, data):
+    """Items that set many declared paths at once, the alternative spellings of one
+    column included: the one-pass reader and the paths read in order agree."""
+    paths = _item_paths(frame)
+    chosen = data.draw(st.lists(st.sampled_from(paths), unique=True, max_size=len(paths)))
+    item: dict = {}
+    for n, keys in enumerate(chosen):
+        _set_path(item, keys, f"v{n}")
+    rows = [(item, (None,) * 16)]
+    got = walk._read_declared(frame, rows)
+    for name in got:
+        gets = [walk.getter(p) for p in schema.FRAMES[frame][name].paths]
+        assert got[name] == [next((v for g in gets if (v := g(rows[0])) is not None), None)]
