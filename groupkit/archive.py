@@ -97,6 +97,17 @@ class LoadReport:
                 lines.append(f"  ... and {len(self.rejects) - 20:,} more (see .rejects)")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        """The readable table that ``print`` and ``groupkit summary`` show.
+
+        Examples
+        --------
+        >>> import groupkit
+        >>> repr(groupkit.parse_webhooks([]).report).splitlines()[1]
+        'records read                0'
+        """
+        return str(self)
+
     def _repr_html_(self, heading: bool = True) -> str:
         esc = html.escape
         rows = "".join(

@@ -108,6 +108,8 @@ def head_is_lines(path: str) -> bool | None:
         return None
     if head[:3] == b"\xef\xbb\xbf":
         return None
+    if sources.not_text(head[: 1 << 16]) is not None:
+        return False  # one reject for the whole file: read whole
     first = head.lstrip()[:1]
     if first == b"[":
         return False
@@ -265,7 +267,8 @@ def _parallel_gzip(submit, fidx, f, pending, drain, limit, spool: str) -> Iterat
                 problem = out
                 break
             if not checked:
-                if not sources.is_line_mode(out[: out.rfind(b"\n") + 1] or out):
+                whole = sources.not_text(out[: 1 << 16]) is not None
+                if whole or not sources.is_line_mode(out[: out.rfind(b"\n") + 1] or out):
                     # Not NDJSON after all: one worker reads the whole file.
                     pending.append((submit(run_file, fidx, f.path), f.size))
                     yield from drain(limit)

@@ -25,6 +25,10 @@ def walk_file_bytes(data: bytes, fidx: int, sink: Sink) -> Layout:
         data, problem = sources.gunzip(data)
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
+    if (why := sources.not_text(data[: 1 << 16])) is not None:
+        sink.records += 1
+        sink.rejects.append((fidx, 1, why, excerpt(data[:0])))
+        return Layout("single")
     if sources.is_line_mode(data):
         if problem:
             data = cut_tail(data, problem, fidx, sink)

@@ -27,6 +27,44 @@ except ImportError:  # pragma: no cover - installed without a C compiler
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK_BYTES = 8 << 20
 
+# Files people keep beside their webhooks, by the bytes they start with.
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"RIFF", "a RIFF file (audio, video or WebP)"),
+    (b"OggS", "an Ogg file"),
+)
+
+
+def not_text(head: bytes) -> str | None:
+    """Why bytes that begin with ``head`` are plainly not JSON text, or None.
+
+    Known binary formats by their first bytes, anything else by a NUL byte (which no
+    JSON text holds) in a ``head`` that does not open like JSON: a JSON file with
+    damage further on (a zero-filled block, say) still has its good lines read.
+    Such a file is one reject, not one per line.
+
+    Examples
+    --------
+    >>> not_text(b"\\x89PNG\\r\\n\\x1a\\n...")
+    'not JSON text: the file starts like a PNG image'
+    >>> not_text(b'{"object": "whatsapp_business_account"}') is None
+    True
+    """
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return f"not JSON text: the file starts like {kind}"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return None  # JSON, perhaps damaged further on: its good lines are read
+    if (at := head.find(b"\x00")) >= 0:
+        return f"not JSON text: binary data (a NUL byte at offset {at:,})"
+    return None
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -87,8 +125,9 @@ def not_an_archive(path: Path) -> str | None:
         head = fh.read(1 << 16)
     if head[:2] == GZIP_MAGIC or not head.strip():
         return None
-    if head[:4] == b"PAR1":
-        return "a Parquet file, not a webhook archive"
+    if (why := not_text(head)) is not None:
+        kind = why.removeprefix("not JSON text: ").replace("the file starts like ", "")
+        return f"{kind}, not a webhook archive"
     text = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
     if text.lstrip()[:1] in (b"{", b"["):
         return None

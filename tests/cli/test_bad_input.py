@@ -131,10 +131,6 @@ def test_the_exit_statuses_are_distinct():
     assert 0 not in EXIT_CODES.values()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the loader to read a binary file as one reject (groupkit/load/sources.py)",
-)
 def test_a_png_gets_one_reject_that_says_it_is_not_json(tmp_path):
     import groupkit
 

@@ -14,7 +14,7 @@ import groupkit
 from groupkit.load import engine
 from groupkit.load import sources as _sources
 from groupkit.simulate import simulate_archive
-from tests.load.webhooks import ndjson
+from tests.load.webhooks import ndjson, status, statuses
 
 
 @pytest.fixture
@@ -192,3 +192,38 @@ def test_blank_and_whitespace_lines_count_for_line_numbers(write):
     archive_ = groupkit.read_webhooks(path)
     assert [r.line for r in archive_.report.rejects] == [5]
     assert archive_.report.records_read == 2
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "the file starts like a PNG image"),
+        (b"\x07\x00binary", "binary data (a NUL byte at offset 1)"),
+    ],
+)
+def test_a_binary_file_is_one_reject_on_every_path(tmp_path, small_blocks, gz, head, reason):
+    body = head + b"".join(bytes([i % 251 + 1]) * 40 + b"\n" for i in range(2_000))
+    path = tmp_path / ("x.bin.gz" if gz else "x.bin")
+    path.write_bytes(gzip.compress(body) if gz else body)
+    for archive in (
+        groupkit.read_webhooks(path, workers=1),
+        groupkit.read_webhooks(path, workers=2),
+        groupkit.parse_webhooks(body),
+    ):
+        report = archive.report
+        assert report.records_read == 1
+        assert [(r.line, r.reason) for r in report.rejects] == [(1, f"not JSON text: {reason}")]
+
+
+def test_a_zero_filled_block_in_an_archive_costs_only_its_own_lines(tmp_path, small_blocks):
+    good = [ndjson(statuses(status(f"wamid.{i}", "sent"))) for i in range(300)]
+    damaged = b"".join(good[:100]) + b"\x00" * 5000 + b"\n" + b"".join(good[100:])
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(damaged)
+    for archive in (
+        groupkit.read_webhooks(path, workers=1),
+        groupkit.read_webhooks(path, workers=2),
+    ):
+        assert len(archive.statuses) == 300
+        assert len(archive.report.rejects) == 1
