@@ -195,8 +195,9 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
     # order (a stable sort), so the frame does not depend on how the file was cut.
     errors = tables["errors"]
     if errors.num_rows > 1:
-        tables["errors"] = errors.take(
-            pc.sort_indices(errors, sort_keys=[("_file", "ascending"), ("_loc", "ascending")])
+        tables["errors"] = take_rows(
+            errors,
+            pc.sort_indices(errors, sort_keys=[("_file", "ascending"), ("_loc", "ascending")]),
         )
     rejects = []
     if bad_records:
@@ -210,7 +211,14 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
 
 
 def _with_lane(walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
-    """The walker's statuses and the Arrow lane's, merged back into reading order."""
+    """The walker's statuses and the Arrow lane's, merged back into reading order.
+
+    Each part is in reading order, and a stable sort on the line interleaves them.
+    The walker's few rows (failed statuses, mostly) land among the lane's many, so
+    moving every byte of every column again is most of the cost: categories move
+    as their integer codes, and a column the lane left empty is built from the
+    walker's rows alone.
+    """
     dtypes = schema.dtypes("statuses")
     types = {name: _ARROW.get(dtypes.get(name), pa.int64()) for name in walked.column_names}
     parts = [pa.table({k: v.cast(types[k]) for k, v in cols.items()}) for cols in lane]
@@ -218,12 +226,59 @@ def _with_lane(walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
         parts.append(walked)
     if len(parts) == 1:
         return parts[0]
-    table = pa.concat_tables(parts)
-    # Each part is in reading order: a stable sort on the line interleaves them.
-    order = np.lexsort((table["_loc"].to_numpy(), table["_file"].to_numpy()))
+    files = np.concatenate([p["_file"].to_numpy() for p in parts])
+    locs = np.concatenate([p["_loc"].to_numpy() for p in parts])
+    order = np.lexsort((locs, files))
     if (np.diff(order) > 0).all():
-        return table
-    return table.take(order)
+        return pa.concat_tables(parts)
+    walked_from = len(order) - walked.num_rows
+    # Where each row of the result comes from among the walker's rows (null: the lane).
+    from_walker = pa.array(order - walked_from, mask=order < walked_from)
+    columns = []
+    for name in walked.column_names:
+        lane_cols = [p[name] for p in parts if p is not walked]
+        if all(c.null_count == len(c) for c in lane_cols):
+            columns.append(walked[name].take(from_walker))
+            continue
+        column = pa.chunked_array([c for part in (*lane_cols, walked[name]) for c in part.chunks])
+        if dtypes.get(name) == schema.CAT:
+            # One dictionary for all the parts, then ordered as the merged rows meet it.
+            columns.append(_first_seen(text_categories(column).take(order)))
+        else:
+            columns.append(column.take(order))
+    return pa.Table.from_arrays(columns, names=walked.column_names)
+
+
+def _first_seen(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """``column``'s dictionary in the order its rows first use it, unused values dropped:
+    the categories that encoding the rows in this order would have given."""
+    codes = column.combine_chunks()
+    at = pc.fill_null(codes.indices, -1).to_numpy()
+    used = at[at >= 0]
+    values, first = np.unique(used, return_index=True)
+    seen = values[np.argsort(first)]
+    remap = np.zeros(len(codes.dictionary), dtype=np.int32)
+    remap[seen] = np.arange(len(seen), dtype=np.int32)
+    indices = pa.array(remap[np.maximum(at, 0)], mask=at < 0)
+    return pa.DictionaryArray.from_arrays(indices, codes.dictionary.take(seen))
+
+
+def take_rows(table: pa.Table, indices: pa.Array | np.ndarray) -> pa.Table:
+    """The rows of ``table`` at ``indices``, a column at a time.
+
+    ``Table.take`` over a table of many chunks is an order of magnitude slower
+    than taking from each column (pyarrow 26: 0.7 s against 0.07 s for 300,000
+    statuses in 20 chunks), so the loader takes column by column.
+
+    Examples
+    --------
+    >>> t = pa.concat_tables([pa.table({"a": [1, 2]}), pa.table({"a": [3]})])
+    >>> take_rows(t, np.array([2, 0]))["a"].to_pylist()
+    [3, 1]
+    """
+    return pa.Table.from_arrays(
+        [column.take(indices) for column in table.columns], schema=table.schema
+    )
 
 
 def _encode_categories(frame: str, table: pa.Table) -> pa.Table:

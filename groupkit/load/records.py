@@ -41,7 +41,8 @@ def walk_file_bytes(data: bytes, fidx: int, sink: Sink) -> Layout:
         sink.rejects.append((fidx, 1, f"{problem}: the JSON document is cut off", excerpt(data)))
         return Layout("single")
     names = walk_document(data, fidx, sink)
-    first = data.lstrip()[:1]
+    start = sources.text_start(data)
+    first = data[start : start + 1]
     if names is not None:
         return Layout("named", names)
     return Layout("array" if first == b"[" else "single")
@@ -80,7 +81,7 @@ def walk_lines(data: bytes | memoryview, fidx: int, sink: Sink, first_line: int 
 
 def walk_document(data: bytes, fidx: int, sink: Sink) -> list[str] | None:
     """Walk a whole-file JSON document; returns record names for a named collection."""
-    start = len(data) - len(data.lstrip())
+    start = sources.text_start(data)
     if data[start : start + 1] == b"[":
         try:
             items = S.RAW_LIST.decode(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,14 +164,30 @@ def gunzip(data: bytes) -> tuple[bytes, str | None]:
     return b"".join(parts), None
 
 
+# The first byte that is not JSON whitespace (found without copying a large file).
+_TEXT = re.compile(rb"[^ \t\r\n\f\v]")
+
+
+def text_start(data: bytes) -> int:
+    """Where the text of ``data`` starts after JSON whitespace, without copying it.
+
+    Examples
+    --------
+    >>> text_start(b" \\n {}")
+    3
+    """
+    found = _TEXT.search(data)
+    return found.start() if found else len(data)
+
+
 def is_line_mode(data: bytes) -> bool:
     """True when ``data`` is best read one record per line (NDJSON/JSONL)."""
-    start = len(data) - len(data.lstrip())
+    start = text_start(data)
     first = data[start : start + 1]
     if first != b"{":
         return first != b"["
     end = data.find(b"\n", start)
-    if end < 0 or not data[end:].strip():
+    if end < 0 or not _TEXT.search(data, end):
         return False  # one line: one webhook, or a named collection of them
     try:
         S.RECORD.decode(data[start:end])
