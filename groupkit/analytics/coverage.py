@@ -9,6 +9,7 @@ import pandas as pd
 
 from groupkit.analytics._common import deliveries_of
 from groupkit.analytics._time import bucket
+from groupkit.analytics.names import name_groups
 
 __all__ = ["read_coverage"]
 
@@ -43,10 +44,12 @@ def read_coverage(
     Returns
     -------
     pandas.DataFrame
-        Per message: ``group_id, message_id, sent_at, members, members_known,
+        ``group`` first (the group's subject or the end of its id, see
+        :func:`groupkit.analytics.names.name_groups`) and the full ``group_id``
+        last; between them, per message: ``message_id, sent_at, members, members_known,
         readers, readers_within, coverage`` (``readers_within / members``),
         ``coverage_any`` (``readers / members``) and ``failed``.
-        Per group and bucket: ``group_id, bucket, messages, members, readers_within,
+        Per group and bucket: ``bucket, messages, members, readers_within,
         coverage`` (sum of readers within over sum of members) and
         ``mean_message_coverage``.  ``within_s`` gives the threshold in seconds.
 
@@ -64,6 +67,12 @@ def read_coverage(
      members  readers  readers_within  coverage
            4        2               1      0.25
     """
+    return name_groups(_read_coverage(data, within=within, freq=freq), data)
+
+
+def _read_coverage(
+    data: Any, *, within: str | float | pd.Timedelta, freq: str | None
+) -> pd.DataFrame:
     limit = _within(within)
     frame = deliveries_of(data)
     known = frame["member_at_send"].notna()

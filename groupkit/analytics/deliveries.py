@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from groupkit.analytics._backend import is_dask
+from groupkit.analytics.names import SUBJECTS_ATTR, _subjects
 from groupkit.schema import BOOL, CAT, INT, STR, TS, Column
 
 __all__ = ["DELIVERIES", "STATES", "deliveries", "empty_deliveries"]
@@ -379,6 +380,12 @@ def deliveries(archive: Any) -> pd.DataFrame:
         from groupkit.dask.analytics import deliveries as dask_deliveries
 
         return dask_deliveries(archive)
+    out = _deliveries(archive)
+    out.attrs[SUBJECTS_ATTR] = _subjects(archive)
+    return out
+
+
+def _deliveries(archive: Any) -> pd.DataFrame:
     statuses = archive.statuses
     membership = archive.membership
     # Participants a request failed to add or remove did not change who is a member.

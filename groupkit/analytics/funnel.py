@@ -19,6 +19,7 @@ import pandas as pd
 
 from groupkit.analytics._backend import is_dask
 from groupkit.analytics._common import as_list, deliveries_of, with_keys
+from groupkit.analytics.names import name_groups
 
 __all__ = ["funnel"]
 
@@ -77,6 +78,9 @@ def funnel(
         ``delivered_rate``, ``read_rate``, ``failed_rate``, ``pending_rate`` (over
         ``recipients``; delivered + failed + pending = 1), ``read_of_delivered`` and
         ``messages_failed_rate`` (``messages_failed / messages``).
+        Grouped by ``group_id``, a readable ``group`` column
+        (:func:`groupkit.analytics.names.name_groups`) comes first and the full
+        ``group_id`` last.
 
     Examples
     --------
@@ -99,7 +103,24 @@ def funnel(
     if is_dask(data):
         from groupkit.dask.analytics import funnel as dask_funnel
 
-        return dask_funnel(data, by=by, freq=freq)
+        out = dask_funnel(data, by=by, freq=freq)
+    else:
+        out = summarise_funnel(data, by=by, freq=freq)
+    return name_groups(out, data)
+
+
+def summarise_funnel(
+    data: Any, *, by: str | Sequence[str] | None = "group_id", freq: str | None = None
+) -> pd.DataFrame:
+    """:func:`funnel` of a pandas input, keys first and unnamed (see
+    :func:`groupkit.analytics.names.name_groups`): what a Dask partition runs.
+
+    Examples
+    --------
+    >>> from groupkit.analytics.deliveries import empty_deliveries
+    >>> list(summarise_funnel(empty_deliveries()).columns)[:2]
+    ['group_id', 'messages']
+    """
     frame = deliveries_of(data)
     frame, keys = with_keys(frame, as_list(by), freq, "sent_at")
     state = frame["state"].astype("str")

@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ from groupkit.analytics.deliveries import deliveries
 from groupkit.analytics.errors import DELIVERY_ORIGINS, INBOUND_ORIGINS
 from groupkit.analytics.funnel import funnel
 from groupkit.analytics.latency import latency_summary
+from groupkit.analytics.names import _all_group_ids, group_names, short_ids
 from groupkit.catalog import lookup
 
 __all__ = [
@@ -50,88 +50,6 @@ _COUNTS = [
     "pending",
 ]
 _RATES = ["delivered_rate", "read_rate", "failed_rate", "pending_rate", "messages_failed_rate"]
-
-
-def short_ids(ids: Iterable[str]) -> dict[str, str]:
-    """The shortest distinguishing suffix of each id, after an ellipsis.
-
-    Group ids are 56 characters that share a long prefix; their ends tell them apart.
-
-    Examples
-    --------
-    >>> short_ids(["AAAAAAAA111111", "AAAAAAAA222222"])
-    {'AAAAAAAA111111': '…111111', 'AAAAAAAA222222': '…222222'}
-    """
-    ids = list(dict.fromkeys(ids))
-    for width in (6, 8, 10, 14, 20):
-        labels = {gid: "…" + gid[-width:] for gid in ids}
-        if len(set(labels.values())) == len(labels):
-            return labels
-    return {gid: gid for gid in ids}
-
-
-def _subjects(archive: Any) -> dict[str, str]:
-    """Each group's latest subject, from ``group_create`` and settings updates."""
-    events = getattr(archive, "group_events", None)
-    if events is None or events.empty:
-        return {}
-    named = events[events["subject"].notna() & events["group_id"].notna()]
-    named = named.sort_values("timestamp", kind="stable").drop_duplicates("group_id", keep="last")
-    return {str(g): str(s) for g, s in zip(named["group_id"], named["subject"], strict=True)}
-
-
-def group_names(data: Any, group_ids: Iterable[str] | None = None) -> dict[str, str]:
-    """A short, unique, readable name per group: its subject, else the end of its id.
-
-    Parameters
-    ----------
-    data
-        A :class:`groupkit.Archive` (subjects from its ``group_events``) or anything
-        else (ids only).
-    group_ids
-        The groups to name (default: every group ``data`` mentions).
-
-    Returns
-    -------
-    dict
-        ``group_id -> name``.  Two groups with one subject are told apart by the end
-        of their ids (``"Runners (…Q1MDAw)"``).
-
-    Examples
-    --------
-    >>> group_names(None, ["AAAAAAAA111111", "AAAAAAAA222222"])
-    {'AAAAAAAA111111': '…111111', 'AAAAAAAA222222': '…222222'}
-    """
-    if group_ids is None:
-        group_ids = _all_group_ids(data)
-    ids = [str(g) for g in group_ids]
-    shorts = short_ids(ids)
-    subjects = _subjects(data) if data is not None else {}
-    seen = pd.Series([subjects.get(g) for g in ids], dtype="object").value_counts()
-    names = {}
-    for gid in ids:
-        subject = subjects.get(gid)
-        if not subject:
-            names[gid] = shorts[gid]
-        elif seen[subject] > 1:
-            names[gid] = f"{subject} ({shorts[gid]})"
-        else:
-            names[gid] = subject
-    return names
-
-
-def _all_group_ids(data: Any) -> list[str]:
-    """Every group id an archive (or a deliveries frame) mentions, sorted."""
-    frames = [data] if isinstance(data, pd.DataFrame) else []
-    for name in ("statuses", "messages", "errors", "group_events", "membership"):
-        frame = getattr(data, name, None)
-        if frame is not None:
-            frames.append(frame)
-    ids: set[str] = set()
-    for frame in frames:
-        if "group_id" in frame.columns:
-            ids.update(str(g) for g in frame["group_id"].dropna().unique())
-    return sorted(ids)
 
 
 def _leading_errors(errors: pd.DataFrame) -> pd.DataFrame:

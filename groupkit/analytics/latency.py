@@ -10,6 +10,7 @@ import pandas as pd
 
 from groupkit.analytics._backend import is_dask
 from groupkit.analytics._common import as_list, deliveries_of, with_keys
+from groupkit.analytics.names import name_groups
 from groupkit.exceptions import GroupkitError
 
 __all__ = ["METRICS", "latency_summary", "quantile_column"]
@@ -71,6 +72,9 @@ def latency_summary(
         quantile (``p50_s``, ``p90_s``, ``p99_s`` by default), ``share_within`` (share
         of measured latencies ``<= within_s``) and ``within_s``.  Receipts without
         the latency (not delivered, not read, failed, no ``sent``) are left out.
+        Grouped by ``group_id``, a readable ``group`` column
+        (:func:`groupkit.analytics.names.name_groups`) comes first and the full
+        ``group_id`` last.
 
     Examples
     --------
@@ -85,9 +89,34 @@ def latency_summary(
     if is_dask(data):
         from groupkit.dask.analytics import latency_summary as dask_latency_summary
 
-        return dask_latency_summary(
+        out = dask_latency_summary(
             data, metric=metric, by=by, quantiles=quantiles, within_s=within_s, freq=freq
         )
+    else:
+        out = summarise_latency(
+            data, metric=metric, by=by, quantiles=quantiles, within_s=within_s, freq=freq
+        )
+    return name_groups(out, data)
+
+
+def summarise_latency(
+    data: Any,
+    *,
+    metric: str = "delivery",
+    by: str | Sequence[str] | None = "group_id",
+    quantiles: Sequence[float] = (0.5, 0.9, 0.99),
+    within_s: float = 5,
+    freq: str | None = None,
+) -> pd.DataFrame:
+    """:func:`latency_summary` of a pandas input, keys first and unnamed (see
+    :func:`groupkit.analytics.names.name_groups`): what a Dask partition runs.
+
+    Examples
+    --------
+    >>> from groupkit.analytics.deliveries import empty_deliveries
+    >>> list(summarise_latency(empty_deliveries()).columns)[:2]
+    ['group_id', 'count']
+    """
     column = METRICS.get(metric)
     if column is None:
         raise GroupkitError(f"metric={metric!r}; use one of {sorted(METRICS)}")

@@ -42,8 +42,9 @@ from groupkit.analytics._common import as_list, with_keys
 from groupkit.analytics.deliveries import deliveries as _pandas_deliveries
 from groupkit.analytics.deliveries import empty_deliveries, usable_statuses
 from groupkit.analytics.errors import error_summary as pandas_error_summary
-from groupkit.analytics.funnel import funnel as pandas_funnel
-from groupkit.analytics.latency import latency_summary as pandas_latency_summary
+from groupkit.analytics.funnel import summarise_funnel as pandas_funnel
+from groupkit.analytics.latency import summarise_latency as pandas_latency_summary
+from groupkit.analytics.names import name_groups
 
 __all__ = ["deliveries", "error_summary", "funnel", "latency_summary"]
 
@@ -124,7 +125,7 @@ def latency_summary(
     True
     """
     options = {"metric": metric, "quantiles": quantiles, "within_s": within_s}
-    return _per_key(data, by, freq, pandas_latency_summary, options)
+    return name_groups(_per_key(data, by, freq, pandas_latency_summary, options), data)
 
 
 def funnel(
@@ -142,7 +143,7 @@ def funnel(
     >>> got.equals(groupkit.funnel(groupkit.read_webhooks(folder), by="pricing_category"))
     True
     """
-    return _per_key(data, by, freq, pandas_funnel, {})
+    return name_groups(_per_key(data, by, freq, pandas_funnel, {}), data)
 
 
 def error_summary(
