@@ -42,4 +42,4 @@ def test_an_80_column_terminal_shows_the_group_and_its_numbers():
 def test_frames_not_keyed_by_group_are_left_as_they_are():
     archive = groupkit.read_webhooks(SAMPLE, progress=False)
     assert "group" not in funnel(archive, by=None).columns
-    assert list(latency_summary(archive, by="pricing_category").columns)[0] == "pricing_category"
+    assert latency_summary(archive, by="pricing_category").columns[0] == "pricing_category"
