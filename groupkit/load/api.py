@@ -93,7 +93,7 @@ def read_webhooks(
     """
     check_on_error(on_error)
     started = time.perf_counter()
-    for attempt in range(3):
+    for attempt in range(_LISTINGS):
         skipped: list[tuple[str, str]] = []
         live: dict[int, bytes] = {}
         try:
@@ -103,14 +103,35 @@ def read_webhooks(
                 if f.path.endswith(sources.RECEIVING_SUFFIX):
                     live[fidx], note = sources.read_receiving(f.path)
                     skipped += [note] if note else []
-            break
+            if not live or attempt == _LISTINGS - 1 or not _closed_since(source, files):
+                break
         except FileNotFoundError as exc:
             # The receiver closed (and compressed) that file since the listing: list again.
-            if attempt == 2 or not str(exc.filename).endswith(sources.RECEIVING_SUFFIX):
+            if attempt == _LISTINGS - 1 or not str(exc.filename).endswith(sources.RECEIVING_SUFFIX):
                 raise
     # A directory being written changes under the cache's keys: such a load is not cached.
     cache = False if live else cache
     return _load(files, on_error, progress, workers, started, skipped, cache, live)
+
+
+# How often a load lists a directory groupkit receive is writing before it settles.
+_LISTINGS = 5
+
+
+def _closed_since(source, files: list) -> bool:
+    """True when a file closed (compressed) by groupkit receive is listed now whose
+    name the first listing had in neither form.
+
+    Listing a directory is not a snapshot: a file renamed while it is being listed
+    can be missed under both its old and its new name, and with it lines that were
+    acknowledged before the load began. Such a load lists again.
+    """
+    stems = {sources.receiver_stem(f.path) for f in files}
+    again = sources.expand(source, [])
+    return any(
+        f.path.endswith(sources.CLOSED_SUFFIX) and sources.receiver_stem(f.path) not in stems
+        for f in again
+    )
 
 
 def parse_webhooks(

@@ -273,6 +273,23 @@ def decompressed_chunks(path: str, most: int = 1 << 20) -> Iterator[bytes | str]
 # The name ``groupkit receive`` gives the one file it is still appending to; closed
 # files lose the marker (they become ``.ndjson.gz``).
 RECEIVING_SUFFIX = ".receiving.ndjson"
+CLOSED_SUFFIX = ".ndjson.gz"
+
+
+def receiver_stem(path: str) -> str:
+    """A file's name without the suffix ``groupkit receive`` gives it while open or closed.
+
+    Examples
+    --------
+    >>> receiver_stem("out/webhooks-20261201T13Z-0001.receiving.ndjson")
+    'out/webhooks-20261201T13Z-0001'
+    >>> receiver_stem("out/webhooks-20261201T13Z-0001.ndjson.gz")
+    'out/webhooks-20261201T13Z-0001'
+    """
+    for suffix in (RECEIVING_SUFFIX, CLOSED_SUFFIX):
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    return path
 
 
 def read_receiving(path: str) -> tuple[bytes, tuple[str, str] | None]:

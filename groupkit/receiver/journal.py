@@ -47,7 +47,7 @@ from typing import Any
 
 import orjson
 
-from groupkit.load.sources import RECEIVING_SUFFIX
+from groupkit.load.sources import CLOSED_SUFFIX, RECEIVING_SUFFIX
 from groupkit.receiver.metrics import Metrics
 from groupkit.receiver.secrets import ReceiverError
 
@@ -57,7 +57,6 @@ _log = logging.getLogger("groupkit.receiver")
 
 LOCK_NAME = ".groupkit-receive.lock"
 QUARANTINE_DIR = ".quarantine"
-CLOSED_SUFFIX = ".ndjson.gz"
 _NAME = re.compile(r"^webhooks-(\d{8}T\d{2}Z)-(\d{4,})(?:\.receiving\.ndjson|\.ndjson\.gz)$")
 
 
