@@ -37,18 +37,36 @@ _EMBED_OPTIONS = {"renderer": "svg", "actions": False}
 _numbers = itertools.count()
 
 
-@functools.cache
-def _bundle() -> str:
+def vega_bundle(needs: str, install_hint: str) -> str:
+    """The vega-embed bundle (Vega and Vega-Lite included) from ``vl-convert-python``.
+
+    The one reader of the bundle, for offline charts and for the HTML report; when
+    the package is missing, the error says ``needs`` and the command to install it.
+
+    Examples
+    --------
+    >>> "vegaEmbed" in vega_bundle("offline charts inline", INSTALL_HINT)
+    True
+    """
     try:
-        import vl_convert
+        import vl_convert  # noqa: F401
     except ImportError as exc:
         raise GroupkitError(
-            "offline charts inline Vega from vl-convert-python, which is not installed; "
-            f"run: {INSTALL_HINT}"
+            f"{needs} Vega from vl-convert-python, which is not installed; run: {install_hint}"
         ) from exc
+    return _vl_convert_bundle()
+
+
+@functools.cache
+def _vl_convert_bundle() -> str:
+    import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
     return vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+
+
+def _bundle() -> str:
+    return vega_bundle("offline charts inline", INSTALL_HINT)
 
 
 def offline_bundle_html() -> str:

@@ -6,7 +6,7 @@ needs no network.
 
 from __future__ import annotations
 
-from groupkit.exceptions import GroupkitError
+from groupkit.charts.offline import vega_bundle
 
 __all__ = ["INSTALL_HINT", "javascript_bundle"]
 
@@ -26,13 +26,4 @@ def javascript_bundle() -> str:
     >>> "vegaEmbed" in javascript_bundle()
     True
     """
-    try:
-        import vl_convert
-    except ImportError as exc:
-        raise GroupkitError(
-            "the HTML report inlines Vega from vl-convert-python, which is not installed; "
-            f"run: {INSTALL_HINT}"
-        ) from exc
-    from altair.utils._importers import vl_version_for_vl_convert
-
-    return vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    return vega_bundle("the HTML report inlines", INSTALL_HINT)
