@@ -233,70 +233,132 @@ def _compile(declared: tuple[tuple[str, tuple[str, ...]], ...]) -> _Plan:
     return _Plan(names, trie, {k: tuple(v) for k, v in scoped.items()})
 
 
-def _plan(frame: str) -> _Plan:
-    return _compile(
-        tuple(
-            (name, col.paths)
-            for name, col in schema.FRAMES[frame].items()
-            if name not in ("source", "extra") and (frame, name) not in RULES
-        )
+def _declared(frame: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(
+        (name, col.paths)
+        for name, col in schema.FRAMES[frame].items()
+        if name not in ("source", "extra") and (frame, name) not in RULES
     )
 
 
-def _scatter(obj: dict, trie: dict, vals: list, ranks: list) -> None:
-    for key, value in obj.items():
-        entry = trie.get(key)
-        if entry is not None and value is not None:
-            _visit(value, entry, vals, ranks)
+def _plan(frame: str) -> _Plan:
+    return _compile(_declared(frame))
 
 
-def _visit(value: object, entry: list, vals: list, ranks: list) -> None:
-    child, targets = entry
-    for ci, rank in targets:
-        if rank < ranks[ci]:
-            vals[ci] = value
-            ranks[ci] = rank
-    if child is None:
-        return
-    if value.__class__ is dict:
-        _scatter(value, child, vals, ranks)  # type: ignore[arg-type]
-    elif value.__class__ is list:
-        for index, sub in child.items():
-            if index.__class__ is int and index < len(value):  # type: ignore[arg-type]
-                element = value[index]  # type: ignore[index]
-                if element is not None:
-                    _visit(element, sub, vals, ranks)
+def _source(plan: _Plan) -> str:
+    """Python source of a function reading ``plan``'s columns from a list of rows.
+
+    Straight-line code per declared path (``.get`` and class checks, no loops over
+    keys and no tables at run time), generated from the declaration: what the
+    reference :func:`getter` reads path by path, in one pass. A column's value is
+    that of its first declared path that holds one.
+    """
+    out = ["def read(rows):", "    table = []", "    append = table.append",
+           "    for item, scopes in rows:"]  # fmt: skip
+    ranks: dict[int, int] = {}
+    for ci, _ in enumerate(plan.names):
+        ranks[ci] = 0
+    slots: list[str] = []
+    always: set[str] = set()  # slots assigned on every row, without a condition
+    root = " " * 8
+    count = [0]
+
+    def slot(ci: int, rank: int) -> str:
+        name = f"c{ci}_{rank}"
+        if name not in slots:
+            slots.append(name)
+        ranks[ci] = max(ranks[ci], rank + 1)
+        return name
+
+    def fresh() -> str:
+        count[0] += 1
+        return f"v{count[0]}"
+
+    def value(var: str, entry: list, pad: str) -> None:
+        child, targets = entry
+        out.extend(f"{pad}{slot(ci, rank)} = {var}" for ci, rank in targets)
+        if not child:
+            return
+        named = {k: e for k, e in child.items() if k.__class__ is str}
+        indexed = {k: e for k, e in child.items() if k.__class__ is int}
+        if named:
+            out.append(f"{pad}if {var}.__class__ is dict:")
+            members(var, named, pad + "    ")
+        if indexed:
+            out.append(f"{pad}{'elif' if named else 'if'} {var}.__class__ is list:")
+            for index, sub in indexed.items():
+                element = fresh()
+                out.append(f"{pad}    if len({var}) > {index}:")
+                out.append(f"{pad}        {element} = {var}[{index}]")
+                out.append(f"{pad}        if {element} is not None:")
+                value(element, sub, pad + "            ")
+
+    def members(var: str, trie: dict, pad: str) -> None:
+        for key, entry in trie.items():
+            child, targets = entry
+            if not child:  # a leaf: null and absent both read as None
+                names = [slot(ci, rank) for ci, rank in targets]
+                if pad == root:
+                    always.update(names)
+                out.append(f"{pad}{' = '.join(names)} = {var}.get({key!r})")
+                continue
+            got = fresh()
+            out.append(f"{pad}{got} = {var}.get({key!r})")
+            if targets:
+                out.append(f"{pad}if {got} is not None:")
+                value(got, entry, pad + "    ")
+            else:
+                value(got, entry, pad)
+
+    body_at = len(out)
+    members("item", plan.trie, root)
+    for scope, paths in plan.scoped.items():
+        trie: dict = {}
+        for ci, rank, keys in paths:
+            node = trie
+            for key in keys[:-1]:
+                node = node.setdefault(key, [None, []])
+                node[0] = node[0] if node[0] is not None else {}
+                node = node[0]
+            node.setdefault(keys[-1], [None, []])[1].append((ci, rank))
+        var = fresh()
+        out.append(f"        {var} = scopes[{scope}]")
+        out.append(f"        if {var} is not None:")
+        value(var, [trie, []], " " * 12)
+    if maybe := [name for name in slots if name not in always]:
+        out.insert(body_at, root + " = ".join(maybe) + " = None")
+    columns = []
+    for ci in range(len(plan.names)):
+        names = [f"c{ci}_{rank}" for rank in range(ranks[ci]) if f"c{ci}_{rank}" in slots]
+        expr = names[-1] if names else "None"
+        for name in reversed(names[:-1]):
+            expr = f"({name} if {name} is not None else {expr})"
+        columns.append(expr)
+    out.append(f"        append(({', '.join(columns)},))")
+    out.append("    return table")
+    return "\n".join(out) + "\n"
+
+
+@functools.cache
+def _compiled(declared: tuple[tuple[str, tuple[str, ...]], ...]) -> Callable[[list], list[tuple]]:
+    space: dict = {}
+    code = compile(_source(_compile(declared)), "<groupkit reader>", "exec")
+    exec(code, space)  # noqa: S102 - source generated from groupkit.schema, not from input
+    return space["read"]
+
+
+def _reader(frame: str) -> Callable[[list], list[tuple]]:
+    """The compiled one-pass reader of ``frame``'s path-declared columns."""
+    return _compiled(_declared(frame))
 
 
 def _read_declared(frame: str, rows: list) -> dict[str, list]:
-    """Every path-declared column of ``frame``: one pass over each item's own keys."""
-    plan = _plan(frame)
-    n = len(plan.names)
-    never = [1 << 30] * n
-    found: dict[int, list] = {}  # id of a scope object -> its (column, rank, value)
-    table = []
-    for row in rows:
-        vals = [None] * n
-        ranks = never.copy()
-        _scatter(row[0], plan.trie, vals, ranks)
-        scopes = row[1]
-        for scope, paths in plan.scoped.items():
-            obj = scopes[scope]
-            if obj is None:
-                continue
-            got = found.get(id(obj))
-            if got is None:
-                got = [(ci, rank, v) for ci, rank, keys in paths
-                       if (v := _follow(obj, keys)) is not None]  # fmt: skip
-                found[id(obj)] = got
-            for ci, rank, value in got:
-                if rank < ranks[ci]:
-                    vals[ci] = value
-                    ranks[ci] = rank
-        table.append(vals)
+    """Every path-declared column of ``frame``: one pass over each row."""
+    names = _plan(frame).names
+    table = _reader(frame)(rows)
     if not table:
-        return {name: [] for name in plan.names}
-    return dict(zip(plan.names, map(list, zip(*table, strict=True)), strict=True))
+        return {name: [] for name in names}
+    return dict(zip(names, map(list, zip(*table, strict=True)), strict=True))
 
 
 # What each frame's item consumes: a tree of keys, True where the whole value is taken.
@@ -380,22 +442,29 @@ def extras(rows: list, frame: str) -> list:
 # --------------------------------------------------------------------------- records
 
 
-def _as_object(value: object, where: str) -> dict:
+def _as_object(value: object, *where: object) -> dict:
     if value.__class__ is not dict:
-        raise BadRecord(f"not a valid webhook: `{where}` is {kind_of(value)}, not an object")
+        at = "".join(map(str, where))
+        raise BadRecord(f"not a valid webhook: `{at}` is {kind_of(value)}, not an object")
     return value  # type: ignore[return-value]
 
 
-def _objects(value: object, where: str) -> list[dict]:
-    """A list of objects at ``where`` (null reads as empty); raises for anything else."""
+def _objects(value: object, *where: object) -> list[dict]:
+    """A list of objects at ``where`` (null reads as empty); raises for anything else.
+
+    ``where`` comes in parts, joined only for a reason: most lists are fine, and the
+    walker reads a few per record.
+    """
     if value is None:
         return []
     if value.__class__ is not list:
-        raise BadRecord(f"not a valid webhook: `{where}` is {kind_of(value)}, not a list")
+        at = "".join(map(str, where))
+        raise BadRecord(f"not a valid webhook: `{at}` is {kind_of(value)}, not a list")
     for i, item in enumerate(value):  # type: ignore[arg-type]
         if item.__class__ is not dict:
+            at = "".join(map(str, where))
             raise BadRecord(
-                f"not a valid webhook: `{where}[{i}]` is {kind_of(item)}, not an object"
+                f"not a valid webhook: `{at}[{i}]` is {kind_of(item)}, not an object"
             )
     return value  # type: ignore[return-value]
 
@@ -439,15 +508,19 @@ def walk_decoded(rec: object, raw, fidx: int, loc: int, sink: Sink) -> None:
         if rec.__class__ is not dict:
             raise BadRecord(f"not a webhook: a record must be a JSON object, not {kind_of(rec)}")
         if rec.get("kind") == model.SEND_KIND and "entry" not in rec:  # type: ignore[union-attr]
-            rows = {"sends": [(rec, (None,) * FILE + (fidx, loc, None))]}
+            sink.rows["sends"].append((rec, (None,) * FILE + (fidx, loc, None)))
             sink.sends += 1
         else:
-            rows = _rows_of_webhook(rec, fidx, loc)  # type: ignore[arg-type]
+            # Filed straight into the sink; a bad record takes its rows back out.
+            filed = [(found, len(found)) for found in sink.rows.values()]
+            try:
+                _rows_of_webhook(sink.rows, rec, fidx, loc)  # type: ignore[arg-type]
+            except BadRecord:
+                for found, n in filed:
+                    del found[n:]
+                raise
     except BadRecord as exc:
         sink.rejects.append((fidx, loc, str(exc), excerpt(raw)))
-        return
-    for frame, found in rows.items():
-        sink.rows[frame].extend(found)
 
 
 def walk_block(data: bytes, fidx: int, sink: Sink, first_line: int = 1) -> int:
@@ -474,11 +547,10 @@ def walk_block(data: bytes, fidx: int, sink: Sink, first_line: int = 1) -> int:
     return count
 
 
-def _rows_of_webhook(rec: dict, fidx: int, loc: int) -> dict[str, list]:
+def _rows_of_webhook(rows: dict[str, list], rec: dict, fidx: int, loc: int) -> None:
     hook, envelope = _unwrap(rec)
     if "received_at" in envelope:
         envelope["received_at"] = received_ms(envelope["received_at"])
-    rows: dict[str, list] = {f: [] for f in schema.FRAMES}
     # What no column declares around the changes, kept with the first change.
     record_rest = {k: v for k, v in hook.items() if k != "entry"}
     if record_rest.get("object") == _OBJECT:
@@ -488,7 +560,7 @@ def _rows_of_webhook(rec: dict, fidx: int, loc: int) -> dict[str, list]:
         record_rest["envelope"] = envelope_rest
     for i, entry in enumerate(_objects(hook.get("entry"), "$.entry")):
         entry_rest = {k: v for k, v in entry.items() if k not in ("id", "time", "changes")}
-        changes = _objects(entry.get("changes"), f"$.entry[{i}].changes")
+        changes = _objects(entry.get("changes"), "$.entry[", i, "].changes")
         if not changes and (entry_rest or record_rest):
             scope = (envelope, entry, None, None, None, None, fidx, loc, None)
             _envelope_row(rows, scope, {"record": record_rest, "entry": entry_rest})
@@ -498,7 +570,9 @@ def _rows_of_webhook(rec: dict, fidx: int, loc: int) -> dict[str, list]:
             rest = {"record": record_rest, "entry": entry_rest}
             record_rest, entry_rest = {}, {}
             _change_rows(rows, change, envelope, entry, where, rest, fidx, loc)
-    return rows
+
+
+_VALUE_KEYS = frozenset(("metadata", "contacts", "messages", "statuses", "groups", "errors"))
 
 
 def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fidx, loc) -> None:
@@ -510,7 +584,7 @@ def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fi
         scope = (envelope, entry, change, {"metadata": meta}, None, None, fidx, loc, None)
         rows["other_changes"].append(({}, (*scope[:DERIVED], "change")))
         if value.__class__ is dict and value.get("errors") is not None:
-            for error in _objects(value["errors"], f"{where}.value.errors"):
+            for error in _objects(value["errors"], where, ".value.errors"):
                 rows["errors"].append((error, (*scope[:DERIVED], ("webhook",) + (None,) * 6)))
         _envelope_row(rows, scope, rest)
         return
@@ -518,13 +592,9 @@ def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fi
         scope = (envelope, entry, change, None, None, None, fidx, loc, None)
         _envelope_row(rows, scope, rest)
         return
-    value = _as_object(value, f"{where}.value")
+    value = _as_object(value, where, ".value")
     scope = (envelope, entry, change, value, None, None, fidx, loc, None)
-    value_rest = {
-        k: v
-        for k, v in value.items()
-        if k not in ("metadata", "contacts", "messages", "statuses", "groups", "errors")
-    }
+    value_rest = {k: v for k, v in value.items() if k not in _VALUE_KEYS}
     if value_rest.get("messaging_product") == _PRODUCT:
         del value_rest["messaging_product"]
     meta = value.get("metadata")
@@ -539,14 +609,14 @@ def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fi
                 value_rest["metadata"] = meta_rest
         else:
             value_rest["metadata"] = meta
-    contacts = _objects(value.get("contacts"), f"{where}.value.contacts")
+    contacts = _objects(value.get("contacts"), where, ".value.contacts")
     used: set[int] = set()
     if fld == "messages":
         _statuses(rows, value, contacts, used, scope, where)
         _messages(rows, value, contacts, used, scope, where)
     else:
         _groups(rows, value, scope, where)
-    for error in _objects(value.get("errors"), f"{where}.value.errors"):
+    for error in _objects(value.get("errors"), where, ".value.errors"):
         rows["errors"].append((error, (*scope[:DERIVED], ("webhook",) + (None,) * 6)))
     kept = []
     for k, contact in enumerate(contacts):
@@ -582,7 +652,7 @@ def _contact_index(contacts: list[dict]) -> dict[str, int]:
     return index
 
 
-def _match(index: dict[str, int], keys: tuple) -> int | None:
+def _match(index: dict[str, int], keys: list) -> int | None:
     for key in keys:
         if key is not None and key.__class__ is not dict and key.__class__ is not list:
             found = index.get(str(key))
@@ -601,28 +671,46 @@ def _with_contacts(items: list, contacts, used, scope, who, key: str, what: str,
     An item names its contact by one of the ids in ``who``; one item with one
     contact is that contact's. ``used`` collects the contacts matched.
     """
-    index = _contact_index(contacts) if contacts else {}
-    only = 0 if len(contacts) == 1 and len(items) == 1 else None
+    if not items:
+        return ()
+    out = []
+    head, tail = scope[:CONTACT], scope[GROUP:]
+    if not contacts:
+        for n, item in enumerate(items):
+            if item.get("id") is None:
+                _no_id(what, where, key, n)
+            out.append((n, item, (*head, None, *tail)))
+        return out
+    if len(contacts) == 1 and len(items) == 1:
+        # One item with one contact: that contact's, whatever ids it names.
+        if items[0].get("id") is None:
+            _no_id(what, where, key, 0)
+        used.add(0)
+        return [(0, items[0], (*head, contacts[0], *tail))]
+    index = _contact_index(contacts)
     for n, item in enumerate(items):
         if item.get("id") is None:
-            raise BadRecord(
-                f"not a valid webhook: a {what} has no `id` - at "
-                f"`{where.removeprefix('$.')}.value.{key}[{n}]`"
-            )
-        k = _match(index, tuple(item.get(key) for key in who)) if index else None
-        if k is None:
-            k = only
+            _no_id(what, where, key, n)
+        k = _match(index, [item.get(key) for key in who])
         if k is not None:
             used.add(k)
-        yield n, item, (*scope[:CONTACT], None if k is None else contacts[k], *scope[GROUP:])
+        out.append((n, item, (*head, None if k is None else contacts[k], *tail)))
+    return out
+
+
+def _no_id(what: str, where: str, key: str, n: int) -> None:
+    raise BadRecord(
+        f"not a valid webhook: a {what} has no `id` - at "
+        f"`{where.removeprefix('$.')}.value.{key}[{n}]`"
+    )
 
 
 def _statuses(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
-    statuses = _objects(value.get("statuses"), f"{where}.value.statuses")
+    statuses = _objects(value.get("statuses"), where, ".value.statuses")
     for n, st, row_scope in _with_contacts(statuses, contacts, used, scope, _STATUS_WHO,
                                            "statuses", "status", where):  # fmt: skip
         rows["statuses"].append((st, row_scope))
-        errors = _objects(st.get("errors"), f"{where}.value.statuses[{n}].errors")
+        errors = _objects(st.get("errors"), where, ".value.statuses[", n, "].errors")
         if errors:
             gid = st.get("group_id")
             if gid is None and st.get("recipient_type") == "group":
@@ -647,11 +735,11 @@ _MESSAGE_WHO = ("from", "from_user_id")
 
 
 def _messages(rows, value: dict, contacts, used: set, scope: tuple, where: str) -> None:
-    messages = _objects(value.get("messages"), f"{where}.value.messages")
+    messages = _objects(value.get("messages"), where, ".value.messages")
     for n, m, row_scope in _with_contacts(messages, contacts, used, scope, _MESSAGE_WHO,
                                           "messages", "message", where):  # fmt: skip
         rows["messages"].append((m, row_scope))
-        for error in _objects(m.get("errors"), f"{where}.value.messages[{n}].errors"):
+        for error in _objects(m.get("errors"), where, ".value.messages[", n, "].errors"):
             derived = ("message", None, m.get("id"), m.get("group_id"), m.get("from"), None,
                        m.get("timestamp"))  # fmt: skip
             rows["errors"].append((error, (*scope[:DERIVED], derived)))
@@ -675,22 +763,22 @@ _LISTS = (("added_participants", "join"), ("removed_participants", "leave"),
 
 
 def _groups(rows, value: dict, scope: tuple, where: str) -> None:
-    for n, g in enumerate(_objects(value.get("groups"), f"{where}.value.groups")):
+    for n, g in enumerate(_objects(value.get("groups"), where, ".value.groups")):
         at = f"{where}.value.groups[{n}]"
         gid, ts = g.get("group_id"), g.get("timestamp")
         rows["group_events"].append((g, scope))
-        for error in _objects(g.get("errors"), f"{at}.errors"):
+        for error in _objects(g.get("errors"), at, ".errors"):
             derived = ("group_event", None, None, gid, None, None, ts)
             rows["errors"].append((error, (*scope[:DERIVED], derived)))
         for key, change in _LISTS:
             if change is None:
                 removing = str(g.get("type") or "").endswith("remove")
                 change = "remove_failed" if removing else "add_failed"
-            for p in _objects(g.get(key), f"{at}.{key}"):
+            for p in _objects(g.get(key), at, ".", key):
                 pid, uid = _who(p)
                 member_scope = (*scope[:GROUP], g, *scope[FILE:DERIVED], (change, pid, uid))
                 rows["membership"].append((p, member_scope))
-                for error in _objects(p.get("errors"), f"{at}.{key}[].errors"):
+                for error in _objects(p.get("errors"), at, ".", key, "[].errors"):
                     who = pid if pid is not None else uid
                     derived = ("group_event", None, None, gid, who, None, ts)
                     rows["errors"].append((error, (*scope[:DERIVED], derived)))
@@ -699,7 +787,7 @@ def _groups(rows, value: dict, scope: tuple, where: str) -> None:
             if obj is None:
                 continue
             obj = _as_object(obj, f"{at}.{setting}")
-            for error in _objects(obj.get("errors"), f"{at}.{setting}.errors"):
+            for error in _objects(obj.get("errors"), at, ".", setting, ".errors"):
                 derived = ("group_event", setting, None, gid, None, None, ts)
                 rows["errors"].append((error, (*scope[:DERIVED], derived)))
 
