@@ -343,7 +343,7 @@ def _source(plan: _Plan) -> str:
 def _compiled(declared: tuple[tuple[str, tuple[str, ...]], ...]) -> Callable[[list], list[tuple]]:
     space: dict = {}
     code = compile(_source(_compile(declared)), "<groupkit reader>", "exec")
-    exec(code, space)  # noqa: S102 - source generated from groupkit.schema, not from input
+    exec(code, space)  # the source is generated from groupkit.schema, never from input
     return space["read"]
 
 
@@ -463,9 +463,7 @@ def _objects(value: object, *where: object) -> list[dict]:
     for i, item in enumerate(value):  # type: ignore[arg-type]
         if item.__class__ is not dict:
             at = "".join(map(str, where))
-            raise BadRecord(
-                f"not a valid webhook: `{at}[{i}]` is {kind_of(item)}, not an object"
-            )
+            raise BadRecord(f"not a valid webhook: `{at}[{i}]` is {kind_of(item)}, not an object")
     return value  # type: ignore[return-value]
 
 
