@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from groupkit import schema
+from groupkit.load.arrays import nulls
 from groupkit.load.walk import RAW_COLUMNS, Sink, canonical, columns, kind_of
 
 _ARROW = {
@@ -175,7 +176,7 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
                 continue
             dtype = dtypes[name]
             if values and values.count(None) == len(values):
-                arrays[name] = pa.nulls(len(values), type=_ARROW[dtype])
+                arrays[name] = nulls(len(values), _ARROW[dtype])
                 continue
             if dtype in (schema.STR, schema.CAT):
                 arr, bad = _to_text(values)
@@ -235,7 +236,7 @@ def _with_lane(walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
     for name in names:
         columns = [p[name] for p in parts]
         if all(c.null_count == len(c) for c in columns):
-            merged.append(pa.nulls(total, types[name]))
+            merged.append(nulls(total, types[name]))
             continue
         column = pa.concat_arrays(columns)
         merged.append(column if indices is None else column.take(indices))

@@ -10,6 +10,8 @@ Two layout rules keep this cheap and keep memory honest:
 * Raw buffers plus a small description (type, length, where each buffer sits),
   not Arrow IPC files: rebuilding an array with :meth:`pyarrow.Array.from_buffers`
   over a map costs about a third of opening an IPC file.
+* A column with no value is described, not written: half the statuses columns
+  are empty on a typical block, and their zero-filled offsets were most files.
 * A column of ``OWN_FILE_BYTES`` or more gets a file of its own; the smaller
   columns of a part share one.  The frames keep text and time columns as views of
   these maps, so a large column nobody keeps (or one the caller drops later, as
@@ -29,6 +31,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from groupkit.load.arrays import nulls
+
 OWN_FILE_BYTES = 64 << 10
 _ALIGN = 64  # Arrow's preferred buffer alignment
 
@@ -41,7 +45,7 @@ class Chunk:
     length: int
     null_count: int
     offset: int
-    buffers: list[Where]
+    buffers: list[Where] | None  # None: every value is null, and nothing was written
     dictionary: Chunk | None = None  # the values of a dictionary-encoded chunk
 
 
@@ -103,6 +107,8 @@ def spill(tables: dict[str, pa.Table], where: str, stem: str) -> Spilled | None:
         return (file_no, start, buf.size)
 
     def describe(c: pa.Array, file_no: int) -> Chunk:
+        if c.null_count == len(c):
+            return Chunk(len(c), len(c), 0, None)
         values = describe(c.dictionary, file_no) if pa.types.is_dictionary(c.type) else None
         buffers = [place(file_no, b) for b in _own_buffers(c)]
         return Chunk(len(c), c.null_count, c.offset, buffers, values)
@@ -113,7 +119,7 @@ def spill(tables: dict[str, pa.Table], where: str, stem: str) -> Spilled | None:
         columns = []
         for column in table.columns:
             file_no = 0
-            if sum(_nbytes(c) for c in column.chunks) >= OWN_FILE_BYTES:
+            if sum(_nbytes(c) for c in column.chunks if c.null_count < len(c)) >= OWN_FILE_BYTES:
                 contents.append([])
                 sizes.append(0)
                 file_no = len(contents) - 1
@@ -182,6 +188,8 @@ def unspill(spilled: Spilled) -> dict[str, pa.Table]:
         return empty if not size else maps[file_no].slice(start, size)
 
     def array(type_: pa.DataType, c: Chunk) -> pa.Array:
+        if c.buffers is None:
+            return nulls(c.length, type_)
         buffers = [buffer(w) for w in c.buffers]
         if c.dictionary is None:
             return pa.Array.from_buffers(type_, c.length, buffers, c.null_count, c.offset)

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from groupkit.load.arrays import nulls
 from groupkit.load.walk import RAW_COLUMNS, Sink, walk_record
 
 try:
@@ -93,4 +94,5 @@ def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
     }
     # Every other column is null on a lane line: no errors, no contacts, no extra keys,
     # no envelope (the lane sends any line that has one to the walker).
-    return {name: known.get(name, pa.nulls(n, _T)) for name in RAW_COLUMNS["statuses"]}
+    none = nulls(n, _T)
+    return {name: known.get(name, none) for name in RAW_COLUMNS["statuses"]}
