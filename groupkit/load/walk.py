@@ -426,13 +426,23 @@ def residue(obj: dict, tree: dict) -> dict | None:
     return out
 
 
+# The messages tree plus a message's own object, per known type (built once).
+_WITH_OWN: dict[str, dict] = {}
+_KNOWN_TYPES = frozenset(schema.MESSAGE_TYPES)
+
+
 def extras(rows: list, frame: str) -> list:
     """The ``extra`` column: canonical JSON of each row's undeclared keys, or None."""
     tree = CONSUMED[frame]
     out = []
     for item, _ in rows:
         if frame == "messages" and (key := type_key(item)) is not None:
-            rest = residue(item, {**tree, key: True})
+            own = _WITH_OWN.get(key) if key in _KNOWN_TYPES else None
+            if own is None:
+                own = {**tree, key: True}
+                if key in _KNOWN_TYPES:
+                    _WITH_OWN[key] = own
+            rest = residue(item, own)
         else:
             rest = residue(item, tree)
         out.append(None if rest is None else canonical(rest))
