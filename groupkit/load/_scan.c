@@ -34,23 +34,35 @@ typedef struct {
     Py_ssize_t len, cap;
 } Buf;
 
-static int buf_put(Buf *b, const void *src, Py_ssize_t n)
+static int buf_grow(Buf *b, Py_ssize_t n);
+
+/* Appends are most of the lane's writes: inline, with the growth out of line. */
+static inline int buf_put(Buf *b, const void *src, Py_ssize_t n)
 {
-    if (b->len + n > b->cap) {
-        Py_ssize_t cap = b->cap ? b->cap : 1 << 14;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *d = PyMem_Realloc(b->d, (size_t)cap);
-        if (d == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        b->d = d;
-        b->cap = cap;
-    }
+    if (b->len + n > b->cap && buf_grow(b, n))
+        return -1;
     if (n)
         memcpy(b->d + b->len, src, (size_t)n);
     b->len += n;
+    return 0;
+}
+
+static int buf_grow(Buf *b, Py_ssize_t n)
+{
+    if (n > PY_SSIZE_T_MAX / 2 - b->len) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t cap = b->cap ? b->cap : 1 << 14;
+    while (cap < b->len + n)
+        cap *= 2;
+    char *d = PyMem_Realloc(b->d, (size_t)cap);
+    if (d == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->d = d;
+    b->cap = cap;
     return 0;
 }
 
@@ -136,12 +148,46 @@ static inline void ws(P *x)
 
 static inline int at(P *x, char c) { return x->p < x->e && *x->p == c; }
 
+/* Eight bytes at a time: nonzero when any byte of w is '"', '\\', a control
+ * character or not ASCII (the classic SWAR tests; exact as booleans). */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline uint64_t special8(uint64_t w)
+{
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b) | (w - ONES * 0x20) | w) & HIGHS;
+}
+
 /* A string of printable ASCII without escapes; anything else goes to the walker. */
 static int str(P *x, Str *out)
 {
     if (!at(x, '"'))
         return ROUTE;
     const char *s = ++x->p;
+    /* Most strings are ids of plain characters: skip them a word at a time, then
+     * look at the word that holds the closing quote byte by byte. */
+    while (x->e - x->p >= 8) {
+        uint64_t w, m;
+        memcpy(&w, x->p, sizeof w);
+        m = special8(w);
+        if (!m) {
+            x->p += 8;
+            continue;
+        }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* The lowest flagged byte is exact (a borrow only runs upward from a
+         * flagged byte): it is the closing quote, or the string is not plain. */
+        x->p += __builtin_ctzll(m) >> 3;
+        if (*x->p != '"')
+            return ROUTE;
+        out->p = s;
+        out->n = x->p - s;
+        x->p++;
+        return 0;
+#else
+        break;
+#endif
+    }
     while (x->p < x->e) {
         unsigned char c = (unsigned char)*x->p;
         if (c == '"') {
@@ -213,7 +259,8 @@ static int member(P *x, int *first, Str *key)
     return 1;
 }
 
-#define KEY(k, w) ((k).n == (Py_ssize_t)sizeof(w) - 1 && memcmp((k).p, w, sizeof(w) - 1) == 0)
+#define KEY(k, w) \
+    ((k).n == (Py_ssize_t)sizeof(w) - 1 && *(k).p == *(w) && memcmp((k).p, w, sizeof(w) - 1) == 0)
 /* Mark key number b as seen in this object; a duplicate goes to the walker. */
 #define ONCE(b)              \
     do {                     \
@@ -247,7 +294,7 @@ static const Key PRICING_KEYS[] = {
 static int find(Str k, const Key *keys, int n)
 {
     for (int i = 0; i < n; i++)
-        if (k.n == keys[i].n && memcmp(k.p, keys[i].name, (size_t)k.n) == 0)
+        if (k.n == keys[i].n && *k.p == *keys[i].name && memcmp(k.p, keys[i].name, (size_t)k.n) == 0)
             return i;
     return -1;
 }
@@ -600,7 +647,7 @@ static int record(P *x, Out *o, Ctx *c)
     return x->p == x->e ? 0 : ROUTE;
 }
 
-static int put_text(TextCol *c, Py_ssize_t row, Str s)
+static inline int put_text(TextCol *c, Py_ssize_t row, Str s)
 {
     if (row % 8 == 0) {
         char zero = 0;
@@ -616,7 +663,7 @@ static int put_text(TextCol *c, Py_ssize_t row, Str s)
     return buf_put(&c->offsets, &end, sizeof end);
 }
 
-static int put_bit(Buf *b, Py_ssize_t row, int on)
+static inline int put_bit(Buf *b, Py_ssize_t row, int on)
 {
     if (row % 8 == 0) {
         char zero = 0;

@@ -239,3 +239,20 @@ def test_statuses_of_both_paths_come_back_in_reading_order():
         "wamid.d",
         "wamid.e",
     ]
+
+
+@pytest.mark.parametrize("special", ['\\"', "\\\\", "\\n", "\\u0041", "\x01", "\x7f", "é", "😀"])
+def test_a_special_character_at_any_offset_of_a_string_reads_the_same(special):
+    """The lane reads plain strings eight bytes at a time: a quote, escape, control
+    character or non-ASCII byte at any offset, across word boundaries, must still
+    send the line to the walker or be read exactly as the walker reads it."""
+    lines = []
+    for at in range(20):
+        text = "w" * at + special + "x" * (19 - at)
+        lines.append(_post(f'{{"statuses":[{{"id":"{text}","status":"sent"}}]}}'))
+        lines.append(_post(f'{{"statuses":[{{"id":"w","{text}":"sent"}}]}}'))
+        lines.append(_post('{"statuses":[{"id":"' + "v" * at + '"}]}'))  # plain, every length
+    data = "\n".join(lines).encode()
+    a, b = _both(lambda: groupkit.parse_webhooks(data))
+    assert_same(a, b)
+    assert a.report.rejects == [] or special in ("\x01", "\x7f")
