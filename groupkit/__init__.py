@@ -17,6 +17,7 @@ and the notebooks in ``notebooks/`` walk through each part.
 
 from groupkit import schema
 from groupkit.analytics import (
+    costs,
     deliveries,
     error_catalog,
     error_summary,
@@ -24,8 +25,10 @@ from groupkit.analytics import (
     group_summary,
     groups_to_watch,
     latency_summary,
+    pins,
     read_coverage,
     send_times,
+    webhook_health,
 )
 from groupkit.archive import Archive, LoadReport, Reject
 from groupkit.client import (
@@ -64,6 +67,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
+    "costs",
     "deliveries",
     "error_catalog",
     "error_summary",
@@ -72,9 +76,11 @@ __all__ = [
     "groups_to_watch",
     "latency_summary",
     "parse_webhooks",
+    "pins",
     "read_coverage",
     "read_record",
     "read_webhooks",
     "schema",
     "send_times",
+    "webhook_health",
 ]

@@ -52,6 +52,9 @@ class LoadReport:
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
     # What an analyst must know to read the frames right (a value whose meaning changed).
     notes: list[str] = field(default_factory=list)
+    # The rows dropped as redeliveries (frame, source, times, ids) as plain columns, so
+    # the feed's health can be measured after they are gone; see redelivered_frame().
+    redelivered: dict[str, list] = field(default_factory=dict, repr=False)
     seconds: float = 0.0
 
     def rejects_frame(self) -> pd.DataFrame:
@@ -65,6 +68,47 @@ class LoadReport:
         cols = ["source", "path", "line", "reason", "excerpt"]
         frame = pd.DataFrame([r.__dict__ for r in self.rejects], columns=cols)
         return frame.astype({"line": "Int64", "source": "str", "path": "str", "reason": "str"})
+
+    def redelivered_frame(self) -> pd.DataFrame:
+        """The rows the load dropped as redeliveries of an earlier-received row.
+
+        One row per dropped item (a status, a message, a group event, a membership
+        change or an envelope row): ``frame``, ``source`` (the record, ``file:line``),
+        ``received_at`` (when the archive got the copy; null without an envelope),
+        ``entry_time`` (``entry[].time``, when Meta sent it), ``timestamp`` (the
+        item's own time), ``message_id`` and ``status`` (where the frame has them).
+        :func:`groupkit.webhook_health` counts them.
+
+        Examples
+        --------
+        >>> import groupkit
+        >>> hook = {"entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        ...     "statuses": [{"id": "wamid.A", "status": "sent", "timestamp": "1750000000",
+        ...                   "recipient_id": "G", "recipient_type": "group"}]}}]}]}
+        >>> report = groupkit.parse_webhooks([hook, hook]).report
+        >>> report.redelivered_frame()[["frame", "source", "status"]].values.tolist()
+        [['statuses', '<memory>#1', 'sent']]
+        """
+        cols = {
+            "frame": "str",
+            "source": "str",
+            "received_at": "datetime64[ms, UTC]",
+            "entry_time": "datetime64[s, UTC]",
+            "timestamp": "datetime64[s, UTC]",
+            "message_id": "str",
+            "status": "str",
+        }
+        data = self.redelivered or {}
+        n = len(data.get("frame", []))
+        out = {}
+        for name, dtype in cols.items():
+            values = data.get(name) or [None] * n
+            if dtype.startswith("datetime"):
+                unit = "ms" if "ms" in dtype else "s"
+                out[name] = pd.to_datetime(pd.Series(values, dtype="Float64"), unit=unit, utc=True)
+            else:
+                out[name] = pd.Series(values, dtype="object")
+        return pd.DataFrame(out, columns=list(cols)).astype(cols)
 
     def __str__(self) -> str:
         lines = [

@@ -8,7 +8,10 @@
 * :func:`bucket` -- Meta's half-hour / day / month time buckets;
 * :func:`send_times` -- from API acceptance (groupkit's send log) to ``sent``;
 * :func:`group_summary` -- one row per group, what every view of groupkit shows;
-* :func:`groups_to_watch` -- the slowest, most failing and least read groups.
+* :func:`groups_to_watch` -- the slowest, most failing and least read groups;
+* :func:`costs` -- billable, free and exempt deliveries, priced by a rate card;
+* :func:`webhook_health` -- redeliveries, out-of-order statuses, lag, orphans, gaps;
+* :func:`pins` -- every pin of the send log, how it ended, and reading around it.
 
 The lifecycle functions also accept a frame already returned by :func:`deliveries`
 (and :func:`group_summary` takes it as ``frame=``), so it is computed once.
@@ -21,12 +24,15 @@ Examples
 """
 
 from groupkit.analytics._time import bucket
+from groupkit.analytics.costs import costs
 from groupkit.analytics.coverage import read_coverage
 from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries, empty_deliveries
 from groupkit.analytics.errors import error_catalog, error_summary
 from groupkit.analytics.funnel import funnel
 from groupkit.analytics.groups import group_names, group_summary, groups_to_watch
+from groupkit.analytics.health import webhook_health
 from groupkit.analytics.latency import METRICS, latency_summary
+from groupkit.analytics.pins import pins
 from groupkit.analytics.sends import send_times
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "METRICS",
     "STATES",
     "bucket",
+    "costs",
     "deliveries",
     "empty_deliveries",
     "error_catalog",
@@ -43,6 +50,8 @@ __all__ = [
     "group_summary",
     "groups_to_watch",
     "latency_summary",
+    "pins",
     "read_coverage",
     "send_times",
+    "webhook_health",
 ]

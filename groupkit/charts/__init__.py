@@ -1,4 +1,5 @@
-"""Altair charts of the analytics: latency, funnel, coverage, errors and activity.
+"""Altair charts of the analytics: latency, funnel, coverage, errors, activity, cost,
+webhook health and pins.
 
 Every chart aggregates an analytics frame in pandas first and embeds only the
 aggregate (groups x buckets, a few hundred ECDF points per group), so its data
@@ -23,6 +24,7 @@ Examples
 
 from groupkit.charts._style import GroupStyle, duration_unit, group_style
 from groupkit.charts.activity import activity_heatmap, inbound_counts, messages_by_type
+from groupkit.charts.cost_health_pins import cost_by_group, pin_timeline, webhook_health_chart
 from groupkit.charts.delivery import coverage_over_time, funnel_chart
 from groupkit.charts.errors import errors_by_group, errors_over_time
 from groupkit.charts.latency import (
@@ -36,6 +38,7 @@ from groupkit.charts.offline import enable_offline
 __all__ = [
     "GroupStyle",
     "activity_heatmap",
+    "cost_by_group",
     "coverage_over_time",
     "duration_unit",
     "enable_offline",
@@ -48,5 +51,7 @@ __all__ = [
     "latency_over_time",
     "latency_percentiles",
     "messages_by_type",
+    "pin_timeline",
+    "webhook_health_chart",
     "within_rate_over_time",
 ]

@@ -36,6 +36,7 @@ from groupkit.load.build import (
     drop_error_redeliveries,
     drop_redeliveries,
     meaning_notes,
+    redelivered_rows,
     to_frame,
 )
 from groupkit.load.parts import Layout, Part, file_sources, source_of
@@ -346,6 +347,7 @@ def _assemble(
             errors_dropped if frame == "errors" else (0 if gone is None else len(gone))
         )
     report.notes = meaning_notes(frames)
+    report.redelivered = redelivered_rows(dropped)
     report.seconds = time.perf_counter() - started
     return Archive(report=report, **frames)
 

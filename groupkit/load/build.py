@@ -460,3 +460,53 @@ def meaning_notes(frames: dict[str, pd.DataFrame]) -> list[str]:
                         "timestamp."
                     )
     return notes
+
+
+# Frames whose rows are items of a webhook POST (not lines of the send log, and not
+# errors, which go with their parent row).
+_WEBHOOK_FRAMES = ("statuses", "messages", "group_events", "membership", "other_changes")
+
+
+def redelivered_rows(dropped: dict[str, pd.DataFrame]) -> dict[str, list]:
+    """The rows :func:`drop_redeliveries` dropped, as plain JSON-able columns.
+
+    What :func:`groupkit.webhook_health` needs to count redeliveries per period after
+    they are gone from the frames: the frame, the record (``source``), when the archive
+    received it (``received_at``, unix ms), when Meta sent it (``entry_time``, unix s),
+    the item's ``timestamp`` (unix s), ``message_id`` and ``status`` where the frame
+    has them.  Kept in
+    :attr:`groupkit.LoadReport.redelivered`, so the cache carries it with the report.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> gone = pd.DataFrame({"source": ["a:2"], "received_at": pd.to_datetime([None], utc=True),
+    ...                      "timestamp": pd.to_datetime(["2026-03-01"], utc=True),
+    ...                      "message_id": ["wamid.A"], "status": ["sent"]})
+    >>> rows = redelivered_rows({"statuses": gone})
+    >>> rows["frame"], rows["timestamp"], rows["received_at"]
+    (['statuses'], [1772323200], [None])
+    """
+    out: dict[str, list] = {
+        "frame": [], "source": [], "received_at": [], "entry_time": [], "timestamp": [],
+        "message_id": [], "status": [],
+    }  # fmt: skip
+    for frame in _WEBHOOK_FRAMES:
+        df = dropped.get(frame)
+        if df is None or df.empty:
+            continue
+        n = len(df)
+        out["frame"] += [frame] * n
+        for name, unit in (("received_at", "ms"), ("entry_time", "s"), ("timestamp", "s")):
+            if name in df.columns:
+                values = df[name].dt.as_unit(unit)
+                ints = values.array.asi8.tolist()
+                out[name] += [None if pd.isna(t) else i for t, i in zip(values, ints, strict=True)]
+            else:
+                out[name] += [None] * n
+        for name in ("source", "message_id", "status"):
+            if name in df.columns:
+                out[name] += [None if pd.isna(v) else str(v) for v in df[name]]
+            else:
+                out[name] += [None] * n
+    return out

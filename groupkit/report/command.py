@@ -27,29 +27,36 @@ def read_for_report(source: Any, **options: Any) -> Any:
     """:func:`groupkit.read_webhooks`, keeping of the statuses only what the report uses.
 
     The report reads statuses only through the analytics, so a large archive's
-    recipient ids, sources and pricing columns need not sit in memory while the
-    lifecycle is computed.
+    recipient ids, contacts and other columns need not sit in memory while the
+    lifecycle is computed (it keeps pricing, receipt times and ``source`` for the
+    "Cost" and "Webhook health" sections).
 
     Examples
     --------
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "a.ndjson").write_text('{"entry": []}\\n')
-    >>> "source" in read_for_report(folder).statuses.columns
+    >>> "recipient_id" in read_for_report(folder).statuses.columns
     False
     """
     from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
     from groupkit.load import read_webhooks
     from groupkit.load.engine import give_back_memory
+    from groupkit.report.cost_health_pins import STATUS_COLUMNS
 
     archive = read_webhooks(source, **options)
-    archive.statuses = archive.statuses[list(LIFECYCLE_COLUMNS)]
+    archive.statuses = archive.statuses[[*LIFECYCLE_COLUMNS, *STATUS_COLUMNS]]
     give_back_memory()  # what the dropped columns held
     return archive
 
 
 def write_report(
-    source: Any, out: str | Path, *, title: str | None = None, max_groups: int = 9
+    source: Any,
+    out: str | Path,
+    *,
+    title: str | None = None,
+    max_groups: int = 9,
+    rates: Any = None,
 ) -> Path:
     """Read an archive and write its HTML report to ``out`` (atomically).
 
@@ -64,6 +71,8 @@ def write_report(
         Page title (default: the source's name).
     max_groups
         Groups with their own colour in the charts (the groups to look at).
+    rates
+        A rate card (CSV path or DataFrame) for the "Cost" section.
 
     Returns
     -------
@@ -86,7 +95,9 @@ def write_report(
     else:
         archive = read_for_report(source)
         title = title or f"groupkit report: {Path(str(source)).name}"
-    page = build_report(archive, title=title, max_groups=max_groups, bundle=lambda: script)
+    page = build_report(
+        archive, title=title, max_groups=max_groups, bundle=lambda: script, rates=rates
+    )
     out = Path(out)
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -111,12 +122,22 @@ def write_report(
     type=click.IntRange(min=1),
     help="Groups the charts colour (the groups to look at); the rest are grey context.",
 )
-def command(path: tuple[str, ...], out: str, title: str | None, max_groups: int) -> None:
+@click.option(
+    "--rates",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Rate card CSV (country, category, price, currency, effective_from) to show the "
+    "Cost section in money; groupkit ships no prices.",
+)
+def command(
+    path: tuple[str, ...], out: str, title: str | None, max_groups: int, rates: str | None
+) -> None:
     """Write one self-contained HTML report of the webhook archive at PATH.
 
     PATH is one or more webhook files, folders or globs (e.g. sample_data/webhooks).
     The page opens with the groups to look at, then every group in a sortable table,
-    then the charts; it works offline (Vega is inlined) and needs
+    then the charts, cost (in money with --rates), webhook health and pins (when a
+    send log is read beside the webhooks); it works offline (Vega is inlined) and needs
     the report extra: pip install 'groupkit[report]'.
     """
     started = time.perf_counter()
@@ -128,6 +149,11 @@ def command(path: tuple[str, ...], out: str, title: str | None, max_groups: int)
             f"run: {INSTALL_HINT}"
         )
     target = check_output_file(out, "-o")
+    card = None
+    if rates is not None:
+        from groupkit.analytics.costs import read_rates
+
+        card = read_rates(rates)  # a bad card fails before the archive is read
     archive = read_archive(path, reader=read_for_report)
     try:
         script = javascript_bundle()
@@ -135,7 +161,9 @@ def command(path: tuple[str, ...], out: str, title: str | None, max_groups: int)
         raise MissingExtraError(str(exc)) from None
     if title is None:
         title = f"groupkit report: {', '.join(Path(p).name or p for p in path)}"
-    page = build_report(archive, title=title, max_groups=max_groups, bundle=lambda: script)
+    page = build_report(
+        archive, title=title, max_groups=max_groups, bundle=lambda: script, rates=card
+    )
     with atomic_path(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
     size = target.stat().st_size / 1e6

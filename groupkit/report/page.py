@@ -2,9 +2,11 @@
 
 Sections, one heading each: the archive at a glance, the groups to look at (slowest,
 most failing, least read, each with its numbers and leading error), every group in a
-sortable table, delivery, latency, delivery failures, inbound messages, and the load
-report.  The charts colour the groups the headline names and pool the rest, in grey,
-as context.  Every count is :func:`groupkit.group_summary`'s, that is the funnel's.
+sortable table, delivery, latency, delivery failures, inbound messages, cost, webhook
+health and pins (those three from :mod:`groupkit.report.cost_health_pins`, when the
+archive has the data), and the load report.  The charts colour the groups the headline
+names and pool the rest, in grey, as context.  Every count is
+:func:`groupkit.group_summary`'s, that is the funnel's.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from groupkit.analytics import (
 )
 from groupkit.analytics.errors import DELIVERY_ORIGINS, INBOUND_ORIGINS
 from groupkit.charts._style import PALETTE, seconds_words
+from groupkit.report import cost_health_pins
 from groupkit.report.assets import javascript_bundle
 from groupkit.report.tables import TABLE_CSS, TABLE_SCRIPT, groups_table_html, static_table_html
 
@@ -214,6 +217,7 @@ def build_report(
     frame: pd.DataFrame | None = None,
     max_groups: int = 9,
     bundle: Callable[[], str] = javascript_bundle,
+    rates: Any = None,
 ) -> str:
     """The report of ``archive`` as one self-contained HTML page.
 
@@ -230,6 +234,9 @@ def build_report(
         this many; the rest are pooled as context.  The table lists every group.
     bundle
         Returns the Vega JavaScript to inline (default: :func:`javascript_bundle`).
+    rates
+        A rate card (CSV path or DataFrame) for the "Cost" section (see
+        :func:`groupkit.costs`); without one, cost is shown in billable deliveries.
 
     Returns
     -------
@@ -315,6 +322,7 @@ def build_report(
             "the API does not support); they say nothing about delivery.</p>"
             + _errors_table(archive, INBOUND_ORIGINS),
         ),
+        *cost_health_pins.sections(archive, frame=frame, chart=chart, rates=rates),
         (
             "Load report",
             "load",

@@ -1,8 +1,9 @@
 """A real browser (Debian's headless Chromium) opens the report of a 50-group archive.
 
-At 1,280 px: nothing overflows sideways, every chart draws, nothing is fetched from the
-network, the headline names the slowest group first (the simulator's truth says which),
-and the groups table sorts and pages.  Skips, saying why, where Chromium or Playwright
+At 1,280 px: nothing overflows sideways, every chart draws (the cost, webhook-health and
+pin charts included), nothing is fetched from the network, the headline names the
+slowest group first (the simulator's truth says which), and the groups table sorts and
+pages.  Skips, saying why, where Chromium or Playwright
 is missing; CI installs both.  Never downloads a browser: Playwright drives the
 system's ``/usr/bin/chromium``.
 """
@@ -10,6 +11,7 @@ system's ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from groupkit import report
 from groupkit.analytics.groups import groups_to_watch
 from groupkit.report.page import MIN_RECEIPTS
 from groupkit.simulate import simulate_archive
+from groupkit.simulate.pins import simulate_pins
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -60,6 +63,19 @@ _OVERFLOW_JS = """
 """
 
 
+# Per section of the issue-18 views: its charts, each with its SVG mark count.
+_SECTION_MARKS_JS = """
+() => Object.fromEntries(['cost', 'health', 'pins'].map((id) => {
+  const section = document.getElementById(id);
+  const charts = section ? Array.from(section.querySelectorAll('div.chart')) : [];
+  return [id, charts.map((div) => {
+    const svg = div.querySelector('svg');
+    return svg ? svg.querySelectorAll('g[class*="mark-"] path').length : -1;
+  })];
+}))
+"""
+
+
 def _chromium() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
@@ -72,7 +88,9 @@ def fifty(tmp_path_factory):
     """A 50-group, 4-day simulated archive, its report, and the truth it came from."""
     folder = tmp_path_factory.mktemp("fifty")
     sim = simulate_archive(folder / "hooks", groups=50, days=4, seed=3)
-    out = report.write_report(folder / "hooks", folder / "report.html")
+    simulate_pins(sim, folder / "hooks" / "sends.jsonl", seed=3)  # for the Pins section
+    rates = Path(__file__).resolve().parents[2] / "sample_data" / "rates-illustrative.csv"
+    out = report.write_report(folder / "hooks", folder / "report.html", rates=rates)
     return sim, out
 
 
@@ -113,6 +131,7 @@ def browsed(fifty, tmp_path_factory):
             page.evaluate("() => window.groupkitRendered.then(() => true)")
             page.wait_for_selector("#groups .gk-info:not(:empty)", timeout=20_000)
             seen["charts"] = page.evaluate(_MARKS_JS)
+            seen["sections"] = page.evaluate(_SECTION_MARKS_JS)
             seen["overflow"] = page.evaluate(_OVERFLOW_JS)
             seen["slowest"] = page.eval_on_selector_all(
                 "#watch-slowest li", "(items) => items.map((li) => li.dataset.groupId)"
@@ -142,7 +161,7 @@ def test_the_report_fits_1280_px_without_sideways_scrolling(browsed):
 
 
 def test_every_chart_draws_offline(browsed):
-    assert len(browsed["charts"]) == 11
+    assert len(browsed["charts"]) == 14  # 11 + cost, webhook health, pins
     for chart in browsed["charts"]:
         assert chart["svg"], f"{chart['id']} drew no SVG"
         assert chart["marks"] > 0, f"{chart['id']} has no marks"
@@ -171,3 +190,12 @@ def test_the_groups_table_sorts_and_pages(fifty, browsed):
     # The headline and the table rank with the same rules.
     watch = groups_to_watch(summary, min_receipts=MIN_RECEIPTS)
     assert watch[watch["concern"] == "slowest"]["group_id"].tolist() == browsed["slowest"]
+
+
+def test_the_cost_health_and_pins_sections_draw(browsed):
+    # Each section is there with one chart, drawn as SVG with marks (-1 = no SVG).
+    sections = browsed["sections"]
+    assert set(sections) == {"cost", "health", "pins"}
+    for name, marks in sections.items():
+        assert len(marks) == 1, f"{name}: {marks}"
+        assert marks[0] > 0, f"the {name} chart drew no marks"
