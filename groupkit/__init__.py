@@ -17,6 +17,7 @@ and the notebooks in ``notebooks/`` walk through each part.
 
 from groupkit import schema
 from groupkit.analytics import (
+    compare,
     deliveries,
     error_catalog,
     error_summary,
@@ -24,6 +25,8 @@ from groupkit.analytics import (
     group_summary,
     groups_to_watch,
     latency_summary,
+    message_receipts,
+    participants,
     read_coverage,
     send_times,
 )
@@ -64,6 +67,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
+    "compare",
     "deliveries",
     "error_catalog",
     "error_summary",
@@ -71,7 +75,9 @@ __all__ = [
     "group_summary",
     "groups_to_watch",
     "latency_summary",
+    "message_receipts",
     "parse_webhooks",
+    "participants",
     "read_coverage",
     "read_record",
     "read_webhooks",

@@ -8,7 +8,10 @@
 * :func:`bucket` -- Meta's half-hour / day / month time buckets;
 * :func:`send_times` -- from API acceptance (groupkit's send log) to ``sent``;
 * :func:`group_summary` -- one row per group, what every view of groupkit shows;
-* :func:`groups_to_watch` -- the slowest, most failing and least read groups.
+* :func:`groups_to_watch` -- the slowest, most failing and least read groups;
+* :func:`participants` -- one row per (group, participant): got, read, said, silent;
+* :func:`message_receipts` -- every recipient of one message and their state;
+* :func:`compare` -- two time windows, each change with a 95 % interval and p-value.
 
 The lifecycle functions also accept a frame already returned by :func:`deliveries`
 (and :func:`group_summary` takes it as ``frame=``), so it is computed once.
@@ -21,12 +24,14 @@ Examples
 """
 
 from groupkit.analytics._time import bucket
+from groupkit.analytics.change import compare
 from groupkit.analytics.coverage import read_coverage
 from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries, empty_deliveries
 from groupkit.analytics.errors import error_catalog, error_summary
 from groupkit.analytics.funnel import funnel
 from groupkit.analytics.groups import group_names, group_summary, groups_to_watch
 from groupkit.analytics.latency import METRICS, latency_summary
+from groupkit.analytics.participants import message_receipts, participants
 from groupkit.analytics.sends import send_times
 
 __all__ = [
@@ -34,6 +39,7 @@ __all__ = [
     "METRICS",
     "STATES",
     "bucket",
+    "compare",
     "deliveries",
     "empty_deliveries",
     "error_catalog",
@@ -43,6 +49,8 @@ __all__ = [
     "group_summary",
     "groups_to_watch",
     "latency_summary",
+    "message_receipts",
+    "participants",
     "read_coverage",
     "send_times",
 ]
