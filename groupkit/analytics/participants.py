@@ -29,7 +29,7 @@ from groupkit.analytics.names import name_groups
 from groupkit.analytics.people import People, identities, refuse_dask
 from groupkit.exceptions import GroupkitError
 
-__all__ = ["RECEIPT_STATES", "message_receipts", "participants"]
+__all__ = ["RECEIPT_STATES", "message_receipts", "participants", "receipt_table"]
 
 # Who has not read comes first: the order message_receipts sorts in.
 RECEIPT_STATES = ("pending", "delivered", "left", "failed", "read")
@@ -249,6 +249,69 @@ def _silent_streaks(receipts: pd.DataFrame) -> pd.Series:
     return silent.astype("int64")
 
 
+_RECEIPT_COLUMNS = [
+    "participant_id", "name", "state", "sent_at", "delivered_at", "read_at", "left_at",
+    "failed_at", "delivery_latency", "read_latency", "member_at_send", "error_code",
+    "error_title", "user_id", "group_id", "message_id",
+]  # fmt: skip
+
+
+def _left_after(receipts: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
+    """Each receipt's first leave of its group at or after the message's time."""
+    when = receipts["sent_at"].fillna(receipts["failed_at"])
+    left = pd.Series(pd.NaT, index=receipts.index, dtype=_TS)
+    leaves = changes[changes["change"] == "leave"]
+    known = when.notna()
+    if leaves.empty or not known.any():
+        return left
+    probe = pd.DataFrame(
+        {
+            "row": receipts.index[known],
+            "group_id": receipts.loc[known, "group_id"].astype("str").to_numpy(),
+            "participant_id": receipts.loc[known, "participant_id"].astype("str").to_numpy(),
+            "at": when[known].astype(_TS).to_numpy(),
+        }
+    ).sort_values("at", kind="stable")
+    leaves = leaves.rename(columns={"timestamp": "left_at"})[
+        ["group_id", "participant_id", "left_at"]
+    ].astype({"left_at": _TS})
+    found = pd.merge_asof(
+        probe,
+        leaves.sort_values("left_at", kind="stable"),
+        left_on="at",
+        right_on="left_at",
+        by=["group_id", "participant_id"],
+        direction="forward",
+    )
+    left.loc[found["row"].to_numpy()] = found["left_at"].to_numpy()
+    return left
+
+
+def receipt_table(archive: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`message_receipts` of every message of ``frame`` (rows of deliveries), in
+    ``group_id, message_id, participant_id`` order: what ``groupkit export`` writes.
+
+    Examples
+    --------
+    >>> import groupkit
+    >>> archive = groupkit.parse_webhooks([])
+    >>> list(receipt_table(archive, groupkit.deliveries(archive)).columns)[:3]
+    ['participant_id', 'name', 'state']
+    """
+    people = identities(archive)
+    receipts = _by_person(frame, people)
+    left = _left_after(receipts, _membership(archive, people))
+    state = receipts["state"].astype("str").replace({"sent": "pending"})
+    state = state.where(~(left.notna() & state.isin(["pending", "delivered"])), "left")
+    out = receipts.assign(
+        state=pd.Categorical(state, categories=list(RECEIPT_STATES)),
+        left_at=left.array,
+        name=receipts["participant_id"].map(people.name).astype("str"),
+        user_id=receipts["participant_id"].map(people.user_id).astype("str"),
+    )
+    return out[_RECEIPT_COLUMNS].reset_index(drop=True)
+
+
 def message_receipts(archive: Any, message_id: str, *, frame: pd.DataFrame | None = None):
     """Every recipient of one business message, with their state and times.
 
@@ -307,31 +370,8 @@ def message_receipts(archive: Any, message_id: str, *, frame: pd.DataFrame | Non
             f"the archive holds no status of business message {message_id!r}; pick one of "
             "groupkit.read_coverage(archive)['message_id']"
         )
-    people = identities(archive)
-    receipts = _by_person(rows, people)
-    sent = receipts["sent_at"].fillna(receipts["failed_at"])
-    changes = _membership(archive, people)
-    group_id = str(rows["group_id"].iloc[0])
-    leaves = changes[(changes["group_id"] == group_id) & (changes["change"] == "leave")]
-    left_at = []
-    for pid, at in zip(receipts["participant_id"], sent, strict=True):
-        after = leaves[(leaves["participant_id"] == pid) & (leaves["timestamp"] >= at)]
-        left_at.append(after["timestamp"].min() if len(after) and pd.notna(at) else pd.NaT)
-    left = pd.Series(pd.to_datetime(pd.Series(left_at, dtype="object"), utc=True)).astype(_TS)
-    state = receipts["state"].astype("str").replace({"sent": "pending"})
-    state = state.where(~(left.notna() & state.isin(["pending", "delivered"])), "left")
-    out = receipts.assign(
-        state=pd.Categorical(state, categories=list(RECEIPT_STATES)),
-        left_at=left.array,
-        name=receipts["participant_id"].map(people.name).astype("str"),
-        user_id=receipts["participant_id"].map(people.user_id).astype("str"),
-    )
+    out = receipt_table(archive, rows)
     out = out.sort_values(["state", "name", "participant_id"], kind="stable", na_position="last")
-    columns = [
-        "participant_id", "name", "state", "sent_at", "delivered_at", "read_at", "left_at",
-        "failed_at", "delivery_latency", "read_latency", "member_at_send", "error_code",
-        "error_title", "user_id", "group_id", "message_id",
-    ]  # fmt: skip
-    out = out[columns].reset_index(drop=True)
+    out = out.reset_index(drop=True)
     out.attrs["recipients_unknown"] = bool(rows["participant_id"].isna().all())
     return out
