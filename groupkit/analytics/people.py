@@ -43,7 +43,7 @@ import pandas as pd
 from groupkit.analytics._backend import is_dask
 from groupkit.exceptions import GroupkitError
 
-__all__ = ["People", "identities", "is_user_id", "refuse_dask"]
+__all__ = ["STATUS_COLUMNS", "People", "identities", "is_user_id", "refuse_dask"]
 
 # A BSUID is an ISO 3166 alpha-2 country code and a dot (the loader's test too).
 _BSUID = re.compile(r"^[A-Z]{2}\.")
@@ -119,7 +119,16 @@ class _Links:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+# The statuses columns identities() reads (the report keeps them beside the lifecycle's).
+STATUS_COLUMNS = (
+    "participant_id", "participant_user_id", "contact_wa_id", "contact_user_id",
+    "contact_name", "timestamp",
+)  # fmt: skip
+
+
 def _pairs(frame: pd.DataFrame, a: str, b: str) -> list[tuple[str, str]]:
+    if a not in frame.columns or b not in frame.columns:
+        return []  # a trimmed frame (the report's statuses) may lack a column
     both = frame[[a, b]].dropna()
     if both.empty:
         return []
@@ -128,6 +137,8 @@ def _pairs(frame: pd.DataFrame, a: str, b: str) -> list[tuple[str, str]]:
 
 
 def _singles(frame: pd.DataFrame, column: str) -> set[str]:
+    if column not in frame.columns:
+        return set()
     return set(frame[column].dropna().astype("str").unique())
 
 
@@ -141,6 +152,8 @@ def _last_seen(archive: Any, wanted: set[str]) -> dict[str, pd.Timestamp]:
     )
     for frame, columns in sources:
         for column in columns:
+            if column not in frame.columns:
+                continue
             rows = frame[frame[column].isin(wanted) & frame["timestamp"].notna()]
             if rows.empty:
                 continue
@@ -247,6 +260,8 @@ def identities(archive: Any) -> People:
 
     named = []
     for frame in (statuses, messages):
+        if not {"contact_name", "contact_wa_id", "contact_user_id"} <= set(frame.columns):
+            continue
         rows = frame[frame["contact_name"].notna()]
         if rows.empty:
             continue

@@ -23,6 +23,7 @@ Examples
 
 from groupkit.charts._style import GroupStyle, duration_unit, group_style
 from groupkit.charts.activity import activity_heatmap, inbound_counts, messages_by_type
+from groupkit.charts.change import compare_chart
 from groupkit.charts.delivery import coverage_over_time, funnel_chart
 from groupkit.charts.errors import errors_by_group, errors_over_time
 from groupkit.charts.latency import (
@@ -32,10 +33,12 @@ from groupkit.charts.latency import (
     within_rate_over_time,
 )
 from groupkit.charts.offline import enable_offline
+from groupkit.charts.people import silence_chart
 
 __all__ = [
     "GroupStyle",
     "activity_heatmap",
+    "compare_chart",
     "coverage_over_time",
     "duration_unit",
     "enable_offline",
@@ -48,5 +51,6 @@ __all__ = [
     "latency_over_time",
     "latency_percentiles",
     "messages_by_type",
+    "silence_chart",
     "within_rate_over_time",
 ]

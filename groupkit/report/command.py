@@ -39,11 +39,13 @@ def read_for_report(source: Any, **options: Any) -> Any:
     False
     """
     from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
+    from groupkit.analytics.people import STATUS_COLUMNS
     from groupkit.load import read_webhooks
     from groupkit.load.engine import give_back_memory
 
     archive = read_webhooks(source, **options)
-    archive.statuses = archive.statuses[list(LIFECYCLE_COLUMNS)]
+    # Beside the lifecycle's columns, the ids and contacts that link a BSUID to a phone.
+    archive.statuses = archive.statuses[list(dict.fromkeys([*LIFECYCLE_COLUMNS, *STATUS_COLUMNS]))]
     give_back_memory()  # what the dropped columns held
     return archive
 
