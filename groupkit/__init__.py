@@ -17,6 +17,7 @@ and the notebooks in ``notebooks/`` walk through each part.
 
 from groupkit import schema
 from groupkit.analytics import (
+    compare,
     costs,
     deliveries,
     error_catalog,
@@ -25,6 +26,8 @@ from groupkit.analytics import (
     group_summary,
     groups_to_watch,
     latency_summary,
+    message_receipts,
+    participants,
     pins,
     read_coverage,
     send_times,
@@ -67,6 +70,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
+    "compare",
     "costs",
     "deliveries",
     "error_catalog",
@@ -75,7 +79,9 @@ __all__ = [
     "group_summary",
     "groups_to_watch",
     "latency_summary",
+    "message_receipts",
     "parse_webhooks",
+    "participants",
     "pins",
     "read_coverage",
     "read_record",

@@ -9,7 +9,8 @@ import click
 import pandas as pd
 
 from groupkit._cli_common import EPILOG, check_output_dir, read_archive
-from groupkit.analytics import group_summary
+from groupkit.analytics import deliveries, group_summary, participants
+from groupkit.analytics.participants import receipt_table
 from groupkit.archive import Archive
 
 _ON_ERROR = click.Choice(["collect", "raise"])
@@ -83,7 +84,13 @@ def summary(path: tuple[str, ...], on_error: str, progress: bool | None) -> None
 @click.option("--on-error", type=_ON_ERROR, default="collect", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: auto).")
 def export(path: tuple[str, ...], out: Path, on_error: str, progress: bool | None) -> None:
-    """Write every frame of PATH as Parquet into --to DIR (plus rejects and the report)."""
+    """Write every frame of PATH as Parquet into --to DIR (plus rejects and the report).
+
+    Also two CSV files a spreadsheet opens: participants.csv (groupkit.participants:
+    per group and participant, what they got, read and said) and receipts.csv (every
+    recipient of every business message with its state: read, delivered, pending,
+    left or failed -- groupkit.message_receipts for all messages).
+    """
     check_output_dir(out, "--to")
     archive = _load(path, on_error, progress)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,8 +98,17 @@ def export(path: tuple[str, ...], out: Path, on_error: str, progress: bool | Non
         frame.to_parquet(out / f"{name}.parquet", index=False)
     archive.report.rejects_frame().to_parquet(out / "rejects.parquet", index=False)
     (out / "load_report.txt").write_text(str(archive.report) + "\n", encoding="utf-8")
+    lifecycle = deliveries(archive)
+    tables = {
+        "participants.csv": participants(archive, frame=lifecycle),
+        "receipts.csv": receipt_table(archive, lifecycle),
+    }
+    for name, table in tables.items():
+        table.to_csv(out / name, index=False)
     for name, frame in archive.frames().items():
         click.echo(f"{out / (name + '.parquet')}: {len(frame):,} rows")
+    for name, table in tables.items():
+        click.echo(f"{out / name}: {len(table):,} rows")
     if archive.report.rejects:
         click.echo(
             f"{len(archive.report.rejects):,} rejects in {out / 'rejects.parquet'}", err=True

@@ -12,6 +12,9 @@
 * :func:`costs` -- billable, free and exempt deliveries, priced by a rate card;
 * :func:`webhook_health` -- redeliveries, out-of-order statuses, lag, orphans, gaps;
 * :func:`pins` -- every pin of the send log, how it ended, and reading around it.
+* :func:`participants` -- one row per (group, participant): got, read, said, silent;
+* :func:`message_receipts` -- every recipient of one message and their state;
+* :func:`compare` -- two time windows, each change with a 95 % interval and p-value.
 
 The lifecycle functions also accept a frame already returned by :func:`deliveries`
 (and :func:`group_summary` takes it as ``frame=``), so it is computed once.
@@ -24,6 +27,7 @@ Examples
 """
 
 from groupkit.analytics._time import bucket
+from groupkit.analytics.change import compare
 from groupkit.analytics.costs import costs
 from groupkit.analytics.coverage import read_coverage
 from groupkit.analytics.deliveries import DELIVERIES, STATES, deliveries, empty_deliveries
@@ -32,6 +36,7 @@ from groupkit.analytics.funnel import funnel
 from groupkit.analytics.groups import group_names, group_summary, groups_to_watch
 from groupkit.analytics.health import webhook_health
 from groupkit.analytics.latency import METRICS, latency_summary
+from groupkit.analytics.participants import message_receipts, participants
 from groupkit.analytics.pins import pins
 from groupkit.analytics.sends import send_times
 
@@ -40,6 +45,7 @@ __all__ = [
     "METRICS",
     "STATES",
     "bucket",
+    "compare",
     "costs",
     "deliveries",
     "empty_deliveries",
@@ -50,6 +56,8 @@ __all__ = [
     "group_summary",
     "groups_to_watch",
     "latency_summary",
+    "message_receipts",
+    "participants",
     "pins",
     "read_coverage",
     "send_times",

@@ -24,6 +24,7 @@ Examples
 
 from groupkit.charts._style import GroupStyle, duration_unit, group_style
 from groupkit.charts.activity import activity_heatmap, inbound_counts, messages_by_type
+from groupkit.charts.change import compare_chart
 from groupkit.charts.cost_health_pins import cost_by_group, pin_timeline, webhook_health_chart
 from groupkit.charts.delivery import coverage_over_time, funnel_chart
 from groupkit.charts.errors import errors_by_group, errors_over_time
@@ -34,10 +35,12 @@ from groupkit.charts.latency import (
     within_rate_over_time,
 )
 from groupkit.charts.offline import enable_offline
+from groupkit.charts.people import silence_chart
 
 __all__ = [
     "GroupStyle",
     "activity_heatmap",
+    "compare_chart",
     "cost_by_group",
     "coverage_over_time",
     "duration_unit",
@@ -52,6 +55,7 @@ __all__ = [
     "latency_percentiles",
     "messages_by_type",
     "pin_timeline",
+    "silence_chart",
     "webhook_health_chart",
     "within_rate_over_time",
 ]

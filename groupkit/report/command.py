@@ -40,12 +40,16 @@ def read_for_report(source: Any, **options: Any) -> Any:
     False
     """
     from groupkit.analytics.deliveries import LIFECYCLE_COLUMNS
+    from groupkit.analytics.people import STATUS_COLUMNS as PEOPLE_COLUMNS
     from groupkit.load import read_webhooks
     from groupkit.load.engine import give_back_memory
-    from groupkit.report.cost_health_pins import STATUS_COLUMNS
+    from groupkit.report.cost_health_pins import STATUS_COLUMNS as COST_HEALTH_COLUMNS
 
     archive = read_webhooks(source, **options)
-    archive.statuses = archive.statuses[[*LIFECYCLE_COLUMNS, *STATUS_COLUMNS]]
+    # Beside the lifecycle's columns: the ids and contacts that link a BSUID to a phone,
+    # and pricing and arrival times for the "Cost" and "Webhook health" sections.
+    keep = [*LIFECYCLE_COLUMNS, *PEOPLE_COLUMNS, *COST_HEALTH_COLUMNS]
+    archive.statuses = archive.statuses[list(dict.fromkeys(keep))]
     give_back_memory()  # what the dropped columns held
     return archive
 

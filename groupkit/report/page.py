@@ -33,6 +33,7 @@ from groupkit.analytics.errors import DELIVERY_ORIGINS, INBOUND_ORIGINS
 from groupkit.charts._style import PALETTE, seconds_words
 from groupkit.report import cost_health_pins
 from groupkit.report.assets import javascript_bundle
+from groupkit.report.participants import participant_sections
 from groupkit.report.tables import TABLE_CSS, TABLE_SCRIPT, groups_table_html, static_table_html
 
 __all__ = ["build_report", "group_table"]
@@ -322,6 +323,7 @@ def build_report(
             "the API does not support); they say nothing about delivery.</p>"
             + _errors_table(archive, INBOUND_ORIGINS),
         ),
+        *participant_sections(archive, chart=chart, frame=frame, style=style),
         *cost_health_pins.sections(archive, frame=frame, chart=chart, rates=rates),
         (
             "Load report",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -12,6 +13,7 @@ import pandas as pd
 
 from groupkit import analytics, charts
 from groupkit.widgets._common import archive_group_names, frame_html, group_label
+from groupkit.widgets.receipts import ReceiptsPanel
 
 __all__ = ["METRIC_LABELS", "Explorer", "use_offline_vega"]
 
@@ -74,6 +76,8 @@ class Explorer(widgets.VBox):
     offline
         Load Vega's JavaScript from vl-convert rather than a CDN (see
         :func:`use_offline_vega`); ``None`` does so when vl-convert is installed.
+    export_dir
+        Where the receipts panel's CSV buttons write.
 
     Attributes
     ----------
@@ -93,6 +97,9 @@ class Explorer(widgets.VBox):
         ``latency_ecdf``, ``latency_over_time``, ``funnel``).
     chart_widgets : dict
         The :class:`altair.JupyterChart` widgets that display them, by the same names.
+    receipts : groupkit.widgets.receipts.ReceiptsPanel
+        Who has read one business message of the selection, the participants of the
+        chosen groups, and their CSV export.
 
     Examples
     --------
@@ -109,7 +116,9 @@ class Explorer(widgets.VBox):
     0
     """
 
-    def __init__(self, archive: Any, *, offline: bool | None = None) -> None:
+    def __init__(
+        self, archive: Any, *, offline: bool | None = None, export_dir: str | Path = "."
+    ) -> None:
         if offline or offline is None:
             found = use_offline_vega()
             if offline and not found:
@@ -161,6 +170,9 @@ class Explorer(widgets.VBox):
         }
         for name, chart_widget in self.chart_widgets.items():
             chart_widget.add_class(f"groupkit-chart-{name.replace('_', '-')}")
+        self.receipts = ReceiptsPanel(
+            archive, self._all, {gid: self._style.name(gid) for gid in names}, export_dir
+        )
         super().__init__(
             [
                 widgets.HTML("<b>Explore deliveries</b>"),
@@ -175,12 +187,14 @@ class Explorer(widgets.VBox):
                 self.chart_widgets["funnel"],
                 widgets.HTML("<b>Errors</b>"),
                 self.error_table,
+                self.receipts,
             ]
         )
         self.add_class("groupkit-explorer")
         for control in (self.groups, self.time_range, self.metric):
             control.observe(self._on_change, names="value")
         self._show_tables()
+        self._select_receipts()
 
     def __repr__(self) -> str:
         return (
@@ -211,6 +225,16 @@ class Explorer(widgets.VBox):
         for name, chart in self.charts.items():
             self.chart_widgets[name].chart = chart
         self._show_tables()
+        self._select_receipts()
+
+    def _select_receipts(self) -> None:
+        selection = self.selection
+        whole = selection["start"] is None or self._whole_range()
+        self.receipts.select(
+            selection["groups"],
+            None if whole else selection["start"],
+            None if whole else selection["end"],
+        )
 
     def _draw(self) -> dict[str, alt.TopLevelMixin]:
         selection = self.selection

@@ -122,3 +122,21 @@ def test_export_writes_every_frame_as_parquet(tmp_path):
             assert kinds(back) == kinds(frame)
     assert (out / "load_report.txt").read_text().startswith("files read")
     assert len(pd.read_parquet(out / "rejects.parquet")) == 0
+
+
+def test_export_writes_participants_and_receipts_as_csv(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", str(SAMPLE / "webhooks"), "--to", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{out / 'participants.csv'}:" in result.output
+    truth = pd.read_parquet(SAMPLE / "truth" / "deliveries.parquet")
+    receipts = pd.read_csv(out / "receipts.csv", dtype={"participant_id": str})
+    known = truth[truth["participant_id"].notna()]
+    assert len(receipts) == len(known)
+    reads = receipts[receipts["state"] == "read"]
+    assert len(reads) == (known["state"] == "read").sum()
+    people = pd.read_csv(out / "participants.csv", dtype={"participant_id": str})
+    per_person = known.groupby(["group_id", "participant_id"]).size()
+    got = people.set_index(["group_id", "participant_id"])["messages"]
+    assert got.loc[per_person.index].tolist() == per_person.tolist()
+    assert {"name", "silent_streak", "read_rate", "replies"} <= set(people.columns)

@@ -161,7 +161,7 @@ def test_the_report_fits_1280_px_without_sideways_scrolling(browsed):
 
 
 def test_every_chart_draws_offline(browsed):
-    assert len(browsed["charts"]) == 14  # 11 + cost, webhook health, pins
+    assert len(browsed["charts"]) == 15  # 11 + cost, webhook health, pins + silence chart
     for chart in browsed["charts"]:
         assert chart["svg"], f"{chart['id']} drew no SVG"
         assert chart["marks"] > 0, f"{chart['id']} has no marks"

@@ -53,8 +53,10 @@ def test_the_page_loads_nothing_from_the_network(page):
 
 def test_one_heading_per_section_and_the_answer_first(page):
     headings = re.findall(r'<section id="[^"]+"><h2>(.*?)</h2>', page)
-    # + Cost and Webhook health (the sample has pricing; no send log, so no Pins)
-    assert len(headings) == len(set(headings)) == 9
+    # + Cost and Webhook health (the sample has pricing; no send log, so no Pins), and
+    # "Members to reach"; the sample spans three days, so no "What changed" (two weeks).
+    assert len(headings) == len(set(headings)) == 10
+    assert "Members to reach" in headings and "What changed" not in headings
     assert headings[0] == "Groups to look at" and headings[1] == "Groups"
     assert page.count("Load report") == 1
     assert "Errors" not in headings
@@ -67,7 +69,7 @@ def test_the_page_has_every_group_and_every_chart(page):
     for group_id in exported["group_id"]:
         assert f'title="{group_id}"' in page  # the full id on hover
     specs = chart_specs(page)
-    assert len(specs) == page.count('class="chart"') == 13  # + cost, webhook health
+    assert len(specs) == page.count('class="chart"') == 14  # + cost, webhook health, silence
     assert all("datasets" in spec for spec in specs)
 
 
