@@ -187,6 +187,19 @@ def pooled_groups(style: GroupStyle, group_ids: pd.Series) -> int:
     return sum(1 for gid in present if gid not in style.labels)
 
 
+def mean_per_pooled_group(
+    table: pd.DataFrame, style: GroupStyle, group_ids: pd.Series, columns: list[str]
+) -> str:
+    """Divide ``columns`` of the pooled ``"other groups"`` rows of ``table`` (in place)
+    by how many groups they pool, so a bar compares with one group's; returns the
+    title's note saying so (empty when nothing is pooled)."""
+    pooled = max(pooled_groups(style, group_ids), 1)
+    table["groups"] = np.where(table["group"] == OTHER, pooled, 1)
+    for column in columns:
+        table[column] = table[column] / table["groups"]
+    return f" (other groups: mean of {pooled})" if (table["group"] == OTHER).any() else ""
+
+
 def labelled_deliveries(data: Any, style: GroupStyle | None) -> tuple[pd.DataFrame, GroupStyle]:
     """The deliveries frame with a ``group`` label column, and the style used."""
     frame = deliveries_of(data)

@@ -24,13 +24,12 @@ from groupkit.analytics.pins import pins
 from groupkit.charts._style import (
     FLOOR_S,
     FREQ_WORDS,
-    OTHER,
     GroupStyle,
     auto_freq,
     bucket_tooltip,
     group_style,
     log_latency_scale,
-    pooled_groups,
+    mean_per_pooled_group,
     time_axis,
 )
 from groupkit.exceptions import GroupkitError
@@ -101,14 +100,10 @@ def cost_by_group(data: Any, rates: Any = None, *, style: GroupStyle | None = No
         .reset_index()
         .astype({"value": "float64", "billable_deliveries": "int64", "free_deliveries": "int64"})
     )
-    pooled = max(pooled_groups(style, frame["group_id"]), 1)
-    table["groups"] = np.where(table["group"] == OTHER, pooled, 1)
-    for column in ("value", "billable_deliveries", "free_deliveries"):
-        table[column] = table[column] / table["groups"]
+    columns = ["value", "billable_deliveries", "free_deliveries"]
+    note = mean_per_pooled_group(table, style, frame["group_id"], columns)
     what = f"cost ({currencies[0]})" if currencies else "billable deliveries"
-    title = f"{what[0].upper()}{what[1:]} per group, by pricing category"
-    if (table["group"] == OTHER).any():
-        title += f" (other groups: mean of {pooled})"
+    title = f"{what[0].upper()}{what[1:]} per group, by pricing category{note}"
     return (
         alt.Chart(table, title=title, width=520)
         .mark_bar()

@@ -6,17 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from groupkit.analytics import error_catalog, error_summary
 from groupkit.charts._style import (
     FREQ_WORDS,
-    OTHER,
     GroupStyle,
     bucket_tooltip,
     group_style,
-    pooled_groups,
+    mean_per_pooled_group,
     resolve_freq,
     time_axis,
 )
@@ -155,13 +153,9 @@ def errors_by_group(
         .sum()
         .reset_index()
     )
-    pooled = max(pooled_groups(style, summary["group_id"]), 1)
-    table["groups"] = np.where(table["group"] == OTHER, pooled, 1)
-    table["count"] = table["count"] / table["groups"]
+    note = mean_per_pooled_group(table, style, summary["group_id"], ["count"])
     table["advice"] = _advice(table)
-    title = _ORIGIN_WORDS.get(_key(origin), "Errors") + " per group, by code"
-    if (table["group"] == OTHER).any():
-        title += f" (other groups: mean of {pooled})"
+    title = _ORIGIN_WORDS.get(_key(origin), "Errors") + " per group, by code" + note
     return (
         alt.Chart(table, title=title, width=520)
         .mark_bar()
