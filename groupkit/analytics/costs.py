@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import phonenumbers
 
 from groupkit import schema
 from groupkit.analytics._backend import is_dask
@@ -82,6 +81,8 @@ def country_of(participant: str | None) -> str:
     """
     if participant is None or not isinstance(participant, str) or not _PHONE.match(participant):
         return UNKNOWN
+    import phonenumbers  # here: its metadata costs 13 MB, and only costs() needs it
+
     try:
         number = phonenumbers.parse("+" + participant.lstrip("+"), None)
     except phonenumbers.NumberParseException:

@@ -225,7 +225,9 @@ def _load(
         if parallel:
             ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
             with (
-                ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool,
+                ProcessPoolExecutor(
+                    max_workers=workers, mp_context=ctx, initializer=engine.worker_started
+                ) as pool,
                 engine.spill_dir() as spill,
                 engine.spool_dir(spill) as spool,
             ):

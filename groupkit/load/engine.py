@@ -133,6 +133,28 @@ def work_size(f: sources.SourceFile) -> int:
         return max(f.size, int.from_bytes(fh.read(4), "little"))
 
 
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def worker_started() -> None:
+    """Set up a worker process: keep freed memory for the next block.
+
+    Each block allocates and frees the same few large buffers (the block's bytes,
+    the lane's columns, Arrow's copies).  By default glibc serves those with fresh
+    ``mmap`` pages and hands them back on free, so every block faulted its memory
+    in again: 290,000 page faults and a third of the workers' time on the
+    500,000-line benchmark, against 90,000 with the heap kept.  A worker lives
+    for one load, so keeping its heap at its peak costs nothing after; the
+    caller's own process is left alone.
+    """
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
+            libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20)
+
+
 def give_back_memory() -> None:
     """Return what the parse freed to the operating system.
 
