@@ -559,15 +559,21 @@ def _rows_of_webhook(rows: dict[str, list], rec: dict, fidx: int, loc: int) -> N
     hook, envelope = _unwrap(rec)
     if "received_at" in envelope:
         envelope["received_at"] = received_ms(envelope["received_at"])
-    # What no column declares around the changes, kept with the first change.
-    record_rest = {k: v for k, v in hook.items() if k != "entry"}
-    if record_rest.get("object") == _OBJECT:
-        del record_rest["object"]
-    envelope_rest = {k: v for k, v in envelope.items() if k != "received_at"}
-    if envelope_rest:
-        record_rest["envelope"] = envelope_rest
+    # What no column declares around the changes, kept with the first change.  Most
+    # records hold nothing else: a key-set test finds that without copying.
+    if hook.keys() <= _HOOK_KEYS and hook.get("object", _OBJECT) == _OBJECT:
+        record_rest = {}
+    else:
+        record_rest = {k: v for k, v in hook.items() if k != "entry"}
+        if record_rest.get("object") == _OBJECT:
+            del record_rest["object"]
+    if envelope and not envelope.keys() <= _ENVELOPE_KEYS:
+        record_rest["envelope"] = {k: v for k, v in envelope.items() if k != "received_at"}
     for i, entry in enumerate(_objects(hook.get("entry"), "$.entry")):
-        entry_rest = {k: v for k, v in entry.items() if k not in ("id", "time", "changes")}
+        if entry.keys() <= _ENTRY_KEYS:
+            entry_rest = {}
+        else:
+            entry_rest = {k: v for k, v in entry.items() if k not in _ENTRY_KEYS}
         changes = _objects(entry.get("changes"), "$.entry[", i, "].changes")
         if not changes and (entry_rest or record_rest):
             scope = (envelope, entry, None, None, None, None, fidx, loc, None)
@@ -581,12 +587,22 @@ def _rows_of_webhook(rows: dict[str, list], rec: dict, fidx: int, loc: int) -> N
 
 
 _VALUE_KEYS = frozenset(("metadata", "contacts", "messages", "statuses", "groups", "errors"))
+_HOOK_KEYS = frozenset(("object", "entry"))
+_ENVELOPE_KEYS = frozenset(("received_at",))
+_ENTRY_KEYS = frozenset(("id", "time", "changes"))
+_CHANGE_KEYS = frozenset(("field", "value"))
+_PLAIN_VALUE_KEYS = _VALUE_KEYS | {"messaging_product"}
+_METADATA_KEYS = frozenset(("phone_number_id", "display_phone_number"))
 
 
 def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fidx, loc) -> None:
     fld = change.get("field")
     value = change.get("value")
-    rest["change"] = {k: v for k, v in change.items() if k not in ("field", "value")}
+    rest["change"] = (
+        {}
+        if change.keys() <= _CHANGE_KEYS
+        else {k: v for k, v in change.items() if k not in _CHANGE_KEYS}
+    )
     if fld not in _KNOWN:
         meta = value.get("metadata") if value.__class__ is dict else None
         scope = (envelope, entry, change, {"metadata": meta}, None, None, fidx, loc, None)
@@ -602,21 +618,18 @@ def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fi
         return
     value = _as_object(value, where, ".value")
     scope = (envelope, entry, change, value, None, None, fidx, loc, None)
-    value_rest = {k: v for k, v in value.items() if k not in _VALUE_KEYS}
-    if value_rest.get("messaging_product") == _PRODUCT:
-        del value_rest["messaging_product"]
+    if value.keys() <= _PLAIN_VALUE_KEYS and value.get("messaging_product", _PRODUCT) == _PRODUCT:
+        value_rest = {}
+    else:
+        value_rest = {k: v for k, v in value.items() if k not in _VALUE_KEYS}
+        if value_rest.get("messaging_product") == _PRODUCT:
+            del value_rest["messaging_product"]
     meta = value.get("metadata")
     if meta is not None:
-        if meta.__class__ is dict:
-            meta_rest = {
-                k: v
-                for k, v in meta.items()
-                if k not in ("phone_number_id", "display_phone_number")
-            }
-            if meta_rest:
-                value_rest["metadata"] = meta_rest
-        else:
+        if meta.__class__ is not dict:
             value_rest["metadata"] = meta
+        elif not meta.keys() <= _METADATA_KEYS:
+            value_rest["metadata"] = {k: v for k, v in meta.items() if k not in _METADATA_KEYS}
     contacts = _objects(value.get("contacts"), where, ".value.contacts")
     used: set[int] = set()
     if fld == "messages":
