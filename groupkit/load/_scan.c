@@ -126,6 +126,7 @@ typedef struct {
 
 typedef struct {
     Buf valid, offsets, data;
+    Py_ssize_t filled; /* rows written; none while the column has held only nulls */
 } TextCol;
 
 typedef struct {
@@ -647,8 +648,30 @@ static int record(P *x, Out *o, Ctx *c)
     return x->p == x->e ? 0 : ROUTE;
 }
 
+/* Nulls for rows [filled, upto) of a column, after its first offset. */
+static int text_fill(TextCol *c, Py_ssize_t upto)
+{
+    int64_t end = (int64_t)c->data.len;
+    if (c->offsets.len == 0 && buf_put(&c->offsets, &end, sizeof end))
+        return -1;
+    for (; c->filled < upto; c->filled++) {
+        char zero = 0;
+        if ((c->filled % 8 == 0 && buf_put(&c->valid, &zero, 1)) ||
+            buf_put(&c->offsets, &end, sizeof end))
+            return -1;
+    }
+    return 0;
+}
+
+/* Half the text columns are null on nearly every line (recipient user ids,
+ * callback data, ...): a column writes nothing until its first value, and its
+ * nulls before that are filled in then, or it is handed back as None. */
 static inline int put_text(TextCol *c, Py_ssize_t row, Str s)
 {
+    if (s.p == NULL && c->filled == 0)
+        return 0;
+    if ((c->filled < row || c->offsets.len == 0) && text_fill(c, row))
+        return -1;
     if (row % 8 == 0) {
         char zero = 0;
         if (buf_put(&c->valid, &zero, 1))
@@ -659,6 +682,7 @@ static inline int put_text(TextCol *c, Py_ssize_t row, Str s)
         if (buf_put(&c->data, s.p, s.n))
             return -1;
     }
+    c->filled = row + 1;
     int64_t end = (int64_t)c->data.len;
     return buf_put(&c->offsets, &end, sizeof end);
 }
@@ -750,8 +774,18 @@ static PyObject *columns(Out *o)
     if (text == NULL)
         return NULL;
     for (int c = 0; c < N_TEXT; c++) {
-        PyObject *t = Py_BuildValue("(NNN)", bytes_of(&o->text[c].valid),
-                                    bytes_of(&o->text[c].offsets), bytes_of(&o->text[c].data));
+        TextCol *col = &o->text[c];
+        PyObject *t;
+        if (col->filled == 0) {
+            t = Py_NewRef(Py_None); /* every value null */
+        }
+        else if (text_fill(col, o->rows)) {
+            t = NULL;
+        }
+        else {
+            t = Py_BuildValue("(NNN)", bytes_of(&col->valid), bytes_of(&col->offsets),
+                              bytes_of(&col->data));
+        }
         if (t == NULL) {
             Py_DECREF(text);
             return NULL;
@@ -772,7 +806,7 @@ PyDoc_STRVAR(statuses_doc,
 "``columns`` is (text, timestamp, conversation expiry, entry time, (billable\n"
 "validity, billable bits), int64 line numbers), each integer column a (validity,\n"
 "int64 values) pair and ``text`` one (validity, int64 offsets, data) triple per\n"
-"column of TEXT_COLUMNS, with ``rows`` rows in all.");
+"column of TEXT_COLUMNS, or None for a column with no value; ``rows`` rows in all.");
 
 static PyObject *scan_statuses(PyObject *self, PyObject *args)
 {
@@ -791,12 +825,8 @@ static PyObject *scan_statuses(PyObject *self, PyObject *args)
     PyObject *routed = PyList_New(0), *locs = PyList_New(0), *result = NULL;
     Py_ssize_t lines = 0, taken = 0;
     const char *s = view.buf, *end = s + view.len;
-    int64_t text_start = 0;
     if (routed == NULL || locs == NULL)
         goto done;
-    for (int c = 0; c < N_TEXT; c++)
-        if (buf_put(&o.text[c].offsets, &text_start, sizeof text_start))
-            goto done;
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *e = nl ? nl : end;

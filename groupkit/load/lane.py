@@ -66,11 +66,12 @@ def _ints(n: int, part: tuple[bytes, bytes]) -> pa.Array:
 def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
     """The statuses frame's raw columns from _scan's buffers (see ``_scan.statuses``)."""
     text_parts, ts, expires, entry_time, (bill_valid, bill), loc = columns
+    none = nulls(n, _T)
     text = {
-        name: pa.Array.from_buffers(
-            _T, n, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
-        for name, (valid, offsets, data) in zip(_scan.TEXT_COLUMNS, text_parts, strict=True)
+        name: none
+        if part is None  # the column held no value in this block
+        else pa.Array.from_buffers(_T, n, [pa.py_buffer(buffer) for buffer in part])
+        for name, part in zip(_scan.TEXT_COLUMNS, text_parts, strict=True)
     }
     rid, rtype = text["recipient_id"], text["recipient_type"]
     # The declared rule of group_id: `group_id`, else the recipient of a group status.
@@ -94,5 +95,4 @@ def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
     }
     # Every other column is null on a lane line: no errors, no contacts, no extra keys,
     # no envelope (the lane sends any line that has one to the walker).
-    none = nulls(n, _T)
     return {name: known.get(name, none) for name in RAW_COLUMNS["statuses"]}

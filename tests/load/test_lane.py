@@ -256,3 +256,23 @@ def test_a_special_character_at_any_offset_of_a_string_reads_the_same(special):
     a, b = _both(lambda: groupkit.parse_webhooks(data))
     assert_same(a, b)
     assert a.report.rejects == [] or special in ("\x01", "\x7f")
+
+
+@pytest.mark.parametrize("first", [0, 1, 7, 8, 9, 19])
+def test_a_column_whose_first_value_comes_late_in_a_block_reads_the_same(first):
+    """The lane writes a text column only from its first value on (the nulls
+    before it are filled in then): a first value on any row, across the validity
+    bitmap's byte boundaries, reads as the walker reads it."""
+    lines = []
+    for row in range(20):
+        extra = ""
+        if row >= first and row % 3 == first % 3:
+            extra = f',"biz_opaque_callback_data":"cb{row}","recipient_user_id":"US.{row}"'
+        lines.append(_post(f'{{"statuses":[{{"id":"w{row}","status":"sent"{extra}}}]}}'))
+    data = "\n".join(lines).encode()
+    assert _taken(data) == 20
+    a, b = _both(lambda: groupkit.parse_webhooks(data))
+    assert_same(a, b)
+    got = a.statuses["biz_opaque_callback_data"]
+    want = [f"cb{r}" if r >= first and r % 3 == first % 3 else None for r in range(20)]
+    assert [None if pd.isna(v) else v for v in got] == want
