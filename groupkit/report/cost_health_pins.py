@@ -53,8 +53,11 @@ def _has_pricing(archive: Any) -> bool:
     return any(c in st.columns and st[c].notna().any() for c in ("pricing_category", "billable"))
 
 
-def cost_section(archive: Any, frame: pd.DataFrame, rates: Any, chart: Callable) -> str:
-    """The "Cost" section's HTML (empty when nothing is priced)."""
+def cost_section(
+    archive: Any, frame: pd.DataFrame, rates: Any, chart: Callable, style: Any = None
+) -> str:
+    """The "Cost" section's HTML (empty when nothing is priced); ``style`` is the
+    report's group names and colours, so the chart labels groups as the rest does."""
     table = costs(archive, rates, frame=frame)
     if table.empty:
         return ""
@@ -138,7 +141,7 @@ def cost_section(archive: Any, frame: pd.DataFrame, rates: Any, chart: Callable)
         "cost" if priced else "billable_deliveries", ascending=False, kind="stable"
     ).drop(columns="group_id")
     parts.append(static_table_html(shown.head(25), formats))
-    parts.append(chart(charts.cost_by_group(table)))
+    parts.append(chart(charts.cost_by_group(table, style=style or charts.group_style(archive))))
     return "".join(parts)
 
 
@@ -260,6 +263,7 @@ def sections(
     frame: pd.DataFrame,
     chart: Callable[[Any], str],
     rates: Any = None,
+    style: Any = None,
 ) -> list[Section]:
     """The "Cost", "Webhook health" and "Pins" sections that apply to ``archive``.
 
@@ -273,6 +277,8 @@ def sections(
         Embeds a chart and returns its placeholder (the report's own).
     rates
         A rate card (CSV path or DataFrame) for the "Cost" section, or None.
+    style
+        The report's :func:`groupkit.charts.group_style` (default: the archive's).
 
     Returns
     -------
@@ -287,7 +293,7 @@ def sections(
     []
     """
     out: list[Section] = []
-    if _has_pricing(archive) and (body := cost_section(archive, frame, rates, chart)):
+    if _has_pricing(archive) and (body := cost_section(archive, frame, rates, chart, style)):
         out.append(("Cost", "cost", body))
     if body := health_section(archive, chart):
         out.append(("Webhook health", "health", body))

@@ -324,7 +324,7 @@ def build_report(
             + _errors_table(archive, INBOUND_ORIGINS),
         ),
         *participant_sections(archive, chart=chart, frame=frame, style=style),
-        *cost_health_pins.sections(archive, frame=frame, chart=chart, rates=rates),
+        *cost_health_pins.sections(archive, frame=frame, chart=chart, rates=rates, style=style),
         (
             "Load report",
             "load",

@@ -82,3 +82,17 @@ def test_a_bad_rate_card_fails_before_reading_the_archive(tmp_path):
     assert result.exit_code != 0
     assert "lacks the column(s) currency, effective_from" in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_cost_chart_names_groups_as_the_rest_of_the_report(page, archive):
+    from tests.report.test_report import chart_specs
+
+    names = set(archive.group_events["subject"].dropna())  # the groups' own subjects
+    labelled = set()
+    for spec in chart_specs(page):
+        if "per group, by pricing category" in str(spec.get("title", "")):
+            for rows in spec["datasets"].values():
+                labelled |= {row["group"] for row in rows if "group" in row}
+    assert labelled, "no cost chart in the report"
+    # Groups with a subject are labelled by it, as in the table above the chart.
+    assert names and names <= labelled
