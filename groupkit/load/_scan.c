@@ -29,7 +29,10 @@ typedef struct {
     Py_ssize_t n;
 } Str;
 
+/* A growing buffer, kept in a bytes object so that it is handed to Python
+ * without a copy (resized to its length, then given away). */
 typedef struct {
+    PyObject *obj;
     char *d;
     Py_ssize_t len, cap;
 } Buf;
@@ -49,19 +52,24 @@ static inline int buf_put(Buf *b, const void *src, Py_ssize_t n)
 
 static int buf_grow(Buf *b, Py_ssize_t n)
 {
-    if (n > PY_SSIZE_T_MAX / 2 - b->len) {
+    if (n > PY_SSIZE_T_MAX / 8 - b->len) { /* cap stays under 4 (len + n) */
         PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t cap = b->cap ? b->cap : 1 << 14;
+    /* Grow fourfold: a block's columns reach a few MB, and each growth copies. */
+    Py_ssize_t cap = b->cap ? b->cap : 1 << 16;
     while (cap < b->len + n)
-        cap *= 2;
-    char *d = PyMem_Realloc(b->d, (size_t)cap);
-    if (d == NULL) {
-        PyErr_NoMemory();
+        cap *= 4;
+    if (b->obj == NULL)
+        b->obj = PyBytes_FromStringAndSize(NULL, cap);
+    else if (_PyBytes_Resize(&b->obj, cap) < 0)
+        b->obj = NULL; /* freed by the failed resize */
+    if (b->obj == NULL) {
+        b->d = NULL;
+        b->len = b->cap = 0;
         return -1;
     }
-    b->d = d;
+    b->d = PyBytes_AS_STRING(b->obj);
     b->cap = cap;
     return 0;
 }
@@ -747,24 +755,43 @@ static int is_blank(const char *s, const char *e)
     return 1;
 }
 
-static PyObject *bytes_of(Buf *b) { return PyBytes_FromStringAndSize(b->d ? b->d : "", b->len); }
+/* The buffer's bytes, given away (the Buf is left empty). */
+static PyObject *bytes_of(Buf *b)
+{
+    PyObject *out = b->obj;
+    if (out == NULL)
+        return PyBytes_FromStringAndSize("", 0);
+    b->obj = NULL;
+    b->d = NULL;
+    if (_PyBytes_Resize(&out, b->len) < 0)
+        out = NULL;
+    b->len = b->cap = 0;
+    return out;
+}
+
+static void buf_free(Buf *b)
+{
+    Py_CLEAR(b->obj);
+    b->d = NULL;
+    b->len = b->cap = 0;
+}
 
 static void out_free(Out *o)
 {
     for (int c = 0; c < N_TEXT; c++) {
-        PyMem_Free(o->text[c].valid.d);
-        PyMem_Free(o->text[c].offsets.d);
-        PyMem_Free(o->text[c].data.d);
+        buf_free(&o->text[c].valid);
+        buf_free(&o->text[c].offsets);
+        buf_free(&o->text[c].data);
     }
-    PyMem_Free(o->ts_valid.d);
-    PyMem_Free(o->ts.d);
-    PyMem_Free(o->exp_valid.d);
-    PyMem_Free(o->exp.d);
-    PyMem_Free(o->time_valid.d);
-    PyMem_Free(o->time.d);
-    PyMem_Free(o->bill_valid.d);
-    PyMem_Free(o->bill.d);
-    PyMem_Free(o->loc.d);
+    buf_free(&o->ts_valid);
+    buf_free(&o->ts);
+    buf_free(&o->exp_valid);
+    buf_free(&o->exp);
+    buf_free(&o->time_valid);
+    buf_free(&o->time);
+    buf_free(&o->bill_valid);
+    buf_free(&o->bill);
+    buf_free(&o->loc);
     PyMem_Free(o->st);
 }
 
