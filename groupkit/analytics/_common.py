@@ -30,6 +30,17 @@ def as_list(by: str | Sequence[str] | None) -> list[str]:
     return list(by)
 
 
+def require_columns(frame: pd.DataFrame, keys: list[str], doing: str, of: str) -> None:
+    """Raise a :class:`GroupkitError` naming the ``keys`` that are not columns of
+    ``frame`` (what the caller was ``doing``, and what the frame is ``of``)."""
+    missing = [k for k in keys if k not in frame.columns]
+    if missing:
+        raise GroupkitError(
+            f"cannot {doing} by {', '.join(missing)}: not a column of {of} "
+            f"({', '.join(frame.columns)})"
+        )
+
+
 def with_keys(
     frame: pd.DataFrame, by: list[str], freq: str | None, time_column: str
 ) -> tuple[pd.DataFrame, list[str]]:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupkit.analytics._common import as_list, deliveries_of
+from groupkit.analytics._common import as_list, deliveries_of, require_columns
 from groupkit.analytics.coverage import _within
 from groupkit.analytics.names import name_groups
 from groupkit.analytics.people import refuse_dask
@@ -288,12 +288,7 @@ def compare(
     windows = {"before": _window(before, "before"), "after": _window(after, "after")}
     limit = _within(within)
     keys = as_list(by)
-    missing = [k for k in keys if k not in frame.columns]
-    if missing:
-        raise GroupkitError(
-            f"cannot compare by {missing}: not a column of groupkit.deliveries "
-            f"({', '.join(frame.columns)})"
-        )
+    require_columns(frame, keys, "compare", "groupkit.deliveries")
     when = _when(frame)
     parts = {
         name: frame[(when >= start) & (when < end)].reset_index(drop=True)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from groupkit import schema
 from groupkit.analytics._backend import is_dask
-from groupkit.analytics._common import as_list
+from groupkit.analytics._common import as_list, require_columns
 from groupkit.analytics._time import bucket
 from groupkit.analytics.deliveries import _phone_by_bsuid, deliveries
 from groupkit.analytics.names import name_groups
@@ -374,12 +374,7 @@ def costs(
     card = read_rates(rates) if rates is not None else None
     priced = priced_deliveries(archive, frame=frame)
     without_pricing = priced.attrs.get("deliveries_without_pricing", 0)
-    missing = [k for k in keys if k not in priced.columns]
-    if missing:
-        raise GroupkitError(
-            f"cannot group costs by {', '.join(missing)}: not a column of the priced "
-            f"deliveries ({', '.join(priced.columns)})"
-        )
+    require_columns(priced, keys, "group costs", "the priced deliveries")
     priced = _classify(priced)
     if card is not None:
         priced = _price(priced, card)

@@ -268,3 +268,12 @@ def test_the_sample_rate_card_is_marked_illustrative_and_reads():
     assert raw["note"].str.contains("illustrative").all()
     card = read_rates(path)
     assert card["effective_from"].nunique() >= 2
+
+
+def test_grouping_by_a_column_the_priced_deliveries_lack_names_it():
+    archive = _archive(
+        post(status("wamid.A", "sent", 0)),
+        post(status("wamid.A", "delivered", 5, GB, pricing=MARKETING)),
+    )
+    with pytest.raises(groupkit.GroupkitError, match="cannot group costs by nope: not a column"):
+        groupkit.costs(archive, by=["group_id", "nope"])
