@@ -98,7 +98,21 @@ def test_error_rows_follow_their_status():
 def test_frames_have_the_schema_columns_and_dtypes(frame, write):
     from tests.load.reference_samples import REFERENCE, webhook_samples
 
-    hooks = [h for _, h in webhook_samples()] if REFERENCE.exists() else [READ_TWO, FAILED]
+    if REFERENCE.exists():
+        hooks = [h for _, h in webhook_samples()]
+    else:  # without ../shared: one webhook of each kind, so every frame has rows
+        joined = {
+            "group_id": GROUP,
+            "type": "group_participants_update",
+            "timestamp": "1750000200",
+            "added_participants": [{"wa_id": "16505550000"}],
+        }
+        hooks = [
+            READ_TWO,
+            FAILED,
+            text_message("wamid.M"),
+            hook("group_participants_update", {"groups": [joined]}),
+        ]
     send = {
         "kind": "groupkit.send",
         "message_id": "wamid.S",
