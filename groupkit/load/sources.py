@@ -138,7 +138,7 @@ def not_an_archive(path: Path) -> str | None:
         if line[:1] == b"{":
             try:
                 rec = S.RECORD.decode(line)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 continue
             if len(rec.entry) or len(rec.body) or len(rec.payload) or rec.kind:
                 return None
@@ -191,12 +191,12 @@ def is_line_mode(data: bytes) -> bool:
         return False  # one line: one webhook, or a named collection of them
     try:
         S.RECORD.decode(data[start:end])
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         # A pretty-printed document spans lines; a broken first NDJSON line would not
         # make a valid whole document either, and is then read line by line.
         try:
             msgspec.json.decode(data)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return data[start:end].strip() != b"{"
         return False
     return True

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 
 import msgspec
 
@@ -67,6 +69,44 @@ class Sink:
     lane: list = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- nesting
+
+# Deeper than any webhook Meta sends (about ten levels), shallow enough for every
+# recursive step after decoding (canonical JSON, msgspec's own encoder) on any path.
+MAX_DEPTH = 64
+TOO_DEEP = f"nested too deeply: more than {MAX_DEPTH} levels of objects and lists"
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the objects and lists of JSON text nest (brackets inside strings aside).
+
+    Examples
+    --------
+    >>> nesting(b'{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    depth = deepest = 0
+    for byte in _STRING.sub(b"", raw):
+        if byte == 123 or byte == 91:  # { [
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte == 125 or byte == 93:  # } ]
+            depth -= 1
+    return deepest
+
+
+def too_deep(raw: bytes | memoryview) -> bool:
+    """True for a record nested deeper than :data:`MAX_DEPTH`.
+
+    Decided from the bytes, before decoding, so that the answer does not depend on
+    how much of the interpreter's stack the path reading the record has used.
+    Counting brackets first keeps it cheap: few records hold more than 64.
+    """
+    data = raw if raw.__class__ is bytes else bytes(raw)
+    return data.count(b"{") + data.count(b"[") > MAX_DEPTH and nesting(data) > MAX_DEPTH
+
+
 # --------------------------------------------------------------------------- reasons
 
 
@@ -82,6 +122,8 @@ def kind_of(value: object) -> str:
 def reason_of(exc: Exception) -> str:
     """A load-report reason for a decoding error, in groupkit's words."""
     text = str(exc)
+    if isinstance(exc, RecursionError):
+        return TOO_DEEP
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: byte {exc.object[exc.start : exc.start + 1]!r} is not valid UTF-8"
     if isinstance(exc, msgspec.ValidationError):
@@ -487,9 +529,11 @@ def _unwrap(rec: dict) -> tuple[dict, dict]:
     if inner is None:
         raise BadRecord("not a webhook: no 'entry' list, and no 'body' or 'payload' around one")
     if inner.__class__ is str:
+        if inner.count("{") + inner.count("[") > MAX_DEPTH and too_deep(inner.encode()):
+            raise BadRecord(f"{key}: {TOO_DEEP}")
         try:
             inner = msgspec.json.decode(inner)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise BadRecord(f"{key}: {reason_of(exc)}") from None
     if inner.__class__ is not dict:
         raise BadRecord(f"{key} is {kind_of(inner)}, not a webhook object")
@@ -502,9 +546,12 @@ def _unwrap(rec: dict) -> tuple[dict, dict]:
 def walk_record(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> None:
     """Decode one record and file its rows in ``sink`` (or a reject)."""
     sink.records += 1
+    if too_deep(raw):
+        sink.rejects.append((fidx, loc, TOO_DEEP, excerpt(raw)))
+        return
     try:
         rec = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         sink.rejects.append((fidx, loc, reason_of(exc), excerpt(raw)))
         return
     walk_decoded(rec, raw, fidx, loc, sink)
@@ -543,8 +590,13 @@ def walk_block(data: bytes, fidx: int, sink: Sink, first_line: int = 1) -> int:
         lines.pop()
         count -= 1
     try:
+        # A line with more brackets than MAX_DEPTH may nest too deeply: the slow way.
+        opens = map(operator.add, map(bytes.count, lines, repeat(b"{")),
+                    map(bytes.count, lines, repeat(b"[")))  # fmt: skip
+        if max(opens, default=0) > MAX_DEPTH:
+            raise RecursionError
         recs = list(map(msgspec.json.decode, lines))
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         for i, line in enumerate(lines):
             if line and not line.isspace():
                 walk_record(line, fidx, first_line + i, sink)

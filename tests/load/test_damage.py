@@ -1,0 +1,88 @@
+"""Damaged input costs only the damaged record, with the same reject on every path (issue 14)."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+import groupkit
+from groupkit.load import engine, lane
+from groupkit.load import sources as _sources
+from tests.load.webhooks import ndjson, status, statuses
+
+GOOD = [ndjson(statuses(status(f"wamid.{i}", "sent"))) for i in range(300)]
+DEEP = b'{"x":' + b"[" * 1000 + b"\n"
+TOO_DEEP = "nested too deeply: more than 64 levels of objects and lists"
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """No size threshold and small blocks, so two workers take the parallel paths."""
+    monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
+    monkeypatch.setattr(engine, "WALK_BYTES", 4 << 10)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+
+
+def every_path(tmp_path, data: bytes, monkeypatch) -> list[groupkit.Archive]:
+    """``data`` loaded in memory, from a file (one and two workers) and gzipped, lane on and off."""
+    plain, gz = tmp_path / "a.ndjson", tmp_path / "a.ndjson.gz"
+    plain.write_bytes(data)
+    gz.write_bytes(gzip.compress(data))
+    out = []
+    for enabled in (True, False):
+        monkeypatch.setattr(lane, "ENABLED", enabled)
+        out.append(groupkit.parse_webhooks(data))
+        for path in (plain, gz):
+            out.append(groupkit.read_webhooks(path, workers=1))
+            out.append(groupkit.read_webhooks(path, workers=2))
+    return out
+
+
+def check(archives, statuses_expected: int, rejects: list[tuple[int, str]]) -> None:
+    """Every archive holds the same statuses and exactly the ``rejects`` (line, reason)."""
+    first = archives[0]
+    assert len(first.statuses) == statuses_expected
+    for archive in archives:
+        report = archive.report
+        assert [(r.line, r.reason) for r in report.rejects] == rejects
+        assert report.records_read == (
+            report.webhooks_parsed + report.send_records + len(report.rejects)
+        )
+        for name, frame in first.frames().items():
+            got = archive.frames()[name]
+            pd.testing.assert_frame_equal(frame.drop(columns="source"), got.drop(columns="source"))
+
+
+def test_deep_nesting_is_one_reject_on_every_path(tmp_path, small_blocks, monkeypatch):
+    data = b"".join(GOOD[:150]) + DEEP + b"".join(GOOD[150:])
+    check(every_path(tmp_path, data, monkeypatch), 300, [(151, TOO_DEEP)])
+
+
+@pytest.mark.parametrize("depth", [65, 500, 990, 1000, 5000])
+def test_nesting_deeper_than_the_limit_never_depends_on_the_stack(depth):
+    # Closed properly, inside a change groupkit keeps as canonical JSON: decodable by
+    # msgspec below its own limit, too deep for what comes after it.
+    nested = b"[" * depth + b"]" * depth
+    rec = b'{"entry":[{"changes":[{"field":"calls","value":{"x":' + nested + b"}}]}]}\n"
+    archive = groupkit.parse_webhooks(b"".join(GOOD[:3]) + rec + GOOD[3])
+    assert [(r.line, r.reason) for r in archive.report.rejects] == [(4, TOO_DEEP)]
+    assert len(archive.statuses) == 4
+    with pytest.raises(groupkit.ArchiveError, match=f"<memory>:1: {TOO_DEEP}"):
+        groupkit.parse_webhooks(rec, on_error="raise")
+
+
+def test_nesting_within_the_limit_loads():
+    nested = b"[" * 50 + b"]" * 50  # 56 levels with the webhook around it
+    rec = b'{"entry":[{"changes":[{"field":"calls","value":{"x":' + nested + b"}}]}]}\n"
+    archive = groupkit.parse_webhooks(rec)
+    assert archive.report.rejects == []
+    assert archive.other_changes["raw"].tolist() == ['{"x":' + "[" * 50 + "]" * 50 + "}"]
+
+
+def test_a_deep_body_string_is_a_reject():
+    inner = '{"entry":' + "[" * 100 + "]" * 100 + "}"
+    archive = groupkit.parse_webhooks(ndjson({"received_at": 1, "body": inner}) + GOOD[0])
+    assert [(r.line, r.reason) for r in archive.report.rejects] == [(1, f"body: {TOO_DEEP}")]
+    assert len(archive.statuses) == 1
