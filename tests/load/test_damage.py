@@ -86,3 +86,27 @@ def test_a_deep_body_string_is_a_reject():
     archive = groupkit.parse_webhooks(ndjson({"received_at": 1, "body": inner}) + GOOD[0])
     assert [(r.line, r.reason) for r in archive.report.rejects] == [(1, f"body: {TOO_DEEP}")]
     assert len(archive.statuses) == 1
+
+
+@pytest.mark.parametrize("first", [b"{", b"[", b"[]", b'["x"]', b"[{"])
+def test_a_bad_first_line_costs_one_line(tmp_path, small_blocks, monkeypatch, first):
+    data = first + b"\n" + b"".join(GOOD)
+    archives = every_path(tmp_path, data, monkeypatch)
+    reason = {
+        b"{": "truncated JSON (the record ends too early)",
+        b"[": "truncated JSON (the record ends too early)",
+        b"[{": "truncated JSON (the record ends too early)",
+        b"[]": "not a webhook: a record must be a JSON object, not a list",
+        b'["x"]': "not a webhook: a record must be a JSON object, not a list",
+    }[first]
+    check(archives, 300, [(1, reason)])
+    assert archives[0].report.records_read == 301
+
+
+def test_documents_are_still_documents():
+    hook = statuses(status("wamid.1", "sent"))
+    pretty = groupkit.parse_webhooks(b"[\n" + ndjson(hook) + b"]\n")
+    assert len(pretty.statuses) == 1 and pretty.report.rejects == []
+    # A damaged pretty-printed document is one reject, as before.
+    cut = groupkit.parse_webhooks(b'{\n  "object": "whatsapp_business_account",\n  "entry": [\n')
+    assert cut.report.records_read == 1 and len(cut.report.rejects) == 1
