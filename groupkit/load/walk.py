@@ -126,6 +126,8 @@ def reason_of(exc: Exception) -> str:
         return TOO_DEEP
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: byte {exc.object[exc.start : exc.start + 1]!r} is not valid UTF-8"
+    if text.startswith("Integer value out of range"):  # msgspec's limit, a ValidationError
+        return "a number out of range (an integer of thousands of digits)"
     if isinstance(exc, msgspec.ValidationError):
         return f"not a valid webhook: {text}"
     if "utf-8" in text.lower():
@@ -146,13 +148,39 @@ def excerpt(raw: bytes | memoryview, limit: int = 120) -> str:
     return text if len(head) <= limit else text[:limit] + "..."
 
 
+class OutOfRange(float):
+    """A number that cannot be held as its column's 64-bit integer; rejected in
+    :mod:`groupkit.load.build` with the value as the record spelled it."""
+
+    given: object = None
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value as a reason shows it: its repr, cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> shown(10**60)
+    '1000000000000000000000000000000000000000...'
+    >>> shown(1e300)
+    '1e+300'
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python converts to text
+        text = f"a {value.bit_length():,}-bit number"  # type: ignore[attr-defined]
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def received_ms(value: object) -> int:
     """Milliseconds since the epoch from unix seconds (or ms) or an ISO 8601 string."""
     if isinstance(value, str):
         try:
-            return received_ms(float(value))
-        except (ValueError, BadRecord):
+            number = float(value)
+        except ValueError:
             pass
+        else:
+            return received_ms(number)
         try:
             dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
@@ -163,7 +191,10 @@ def received_ms(value: object) -> int:
     if value.__class__ not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
         raise BadRecord(f"received_at {value!r} is not a time")
     # A unix time in milliseconds is > 1e11 for any date after 1973.
-    return int(value) if value > 1e11 else int(value * 1000)  # type: ignore[operator]
+    ms = int(value) if value > 1e11 else int(value * 1000)  # type: ignore[operator]
+    if not -(2**63) <= ms < 2**63:
+        raise BadRecord(f"received_at {shown(value)} is out of range (not a time)")
+    return ms
 
 
 # --------------------------------------------------------------------------- canonical JSON
@@ -988,8 +1019,13 @@ def _millis(key: str) -> Callable[[list, dict], list]:
         out = []
         for rec, _ in rows:
             value = rec.get(key)
-            if value.__class__ in (int, float) and math.isfinite(value) and abs(value) < 9e15:
-                value = int(value * 1000)
+            if value.__class__ in (int, float) and math.isfinite(value):
+                if abs(value) < 9e15:
+                    value = int(value * 1000)
+                else:  # milliseconds beyond 64 bits: rejected, naming the value given
+                    out_of_range = OutOfRange(math.inf)  # no int64 cast takes it
+                    out_of_range.given = value
+                    value = out_of_range
             out.append(value)  # anything else is rejected as not a number
         return out
 

@@ -110,3 +110,65 @@ def test_documents_are_still_documents():
     # A damaged pretty-printed document is one reject, as before.
     cut = groupkit.parse_webhooks(b'{\n  "object": "whatsapp_business_account",\n  "entry": [\n')
     assert cut.report.records_read == 1 and len(cut.report.rejects) == 1
+
+
+def _hook_at(received_at: bytes) -> bytes:
+    return (
+        b'{"received_at":' + received_at + b',"entry":[{"changes":[{"field":"messages",'
+        b'"value":{"statuses":[{"id":"w"}]}}]}]}\n'
+    )
+
+
+# Each record, and the reject it must be (2**63 = 9223372036854775808).
+HUGE = [
+    (_hook_at(b"1e300"), "received_at 1e+300 is out of range (not a time)"),
+    (
+        _hook_at(b"9223372036854775808"),
+        "received_at 9223372036854775808 is out of range (not a time)",
+    ),
+    (_hook_at(b'"1e300"'), "received_at 1e+300 is out of range (not a time)"),
+    (
+        b'{"kind":"groupkit.send","attempts":99999999999999999999}\n',
+        "send log.attempts 99999999999999999999 is out of range",
+    ),
+    (
+        b'{"kind":"groupkit.send","http_status":9223372036854775808}\n',
+        "send log.http_status 9223372036854775808 is out of range",
+    ),
+    (
+        b'{"kind":"groupkit.send","expiration_days":9223372036854775808}\n',
+        "send log.expiration_days 9223372036854775808 is out of range",
+    ),
+    # 9.3e15 seconds is more milliseconds than 64 bits hold: once kept as 9.3e15 *ms*.
+    (
+        b'{"kind":"groupkit.send","requested_at":9.3e15}\n',
+        "send log.requested_at 9300000000000000.0 is out of range",
+    ),
+    (
+        b'{"kind":"groupkit.send","attempts":' + b"9" * 5000 + b"}\n",
+        "a number out of range (an integer of thousands of digits)",
+    ),
+]
+
+
+def test_numbers_out_of_range_are_rejects_on_every_path(tmp_path, small_blocks, monkeypatch):
+    data = b"".join(GOOD[:100])
+    expected = []
+    for n, (record, reason) in enumerate(HUGE):
+        data += record + GOOD[100 + n]
+        expected.append((101 + 2 * n, reason))
+    data += b"".join(GOOD[100 + len(HUGE) :])
+    check(every_path(tmp_path, data, monkeypatch), 300, expected)
+
+
+@pytest.mark.parametrize(("record", "reason"), HUGE)
+def test_a_number_out_of_range_raises_archive_error(record, reason):
+    with pytest.raises(groupkit.ArchiveError) as caught:
+        groupkit.parse_webhooks(record, on_error="raise")
+    assert str(caught.value) == f"<memory>:1: {reason}"
+
+
+def test_the_largest_times_that_fit_still_load():
+    # 8.9e15 s is 8.9e18 ms, below 2**63 (about 9.22e18).
+    sends = groupkit.parse_webhooks(b'{"kind":"groupkit.send","requested_at":8.9e15}\n').sends
+    assert sends["requested_at"].astype("int64").tolist() == [8_900_000_000_000_000_000]
