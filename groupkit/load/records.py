@@ -87,7 +87,7 @@ def walk_document(data: bytes, fidx: int, sink: Sink) -> list[str] | None:
             items = S.RAW_LIST.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             sink.records += 1
-            sink.rejects.append((fidx, 0, f"JSON array: {reason_of(exc)}", excerpt(data)))
+            sink.rejects.append((fidx, 0, f"JSON array: {reason_of(exc, data)}", excerpt(data)))
             return None
         for i, item in enumerate(items):
             walk_record(item, fidx, i, sink)

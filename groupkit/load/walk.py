@@ -119,9 +119,28 @@ def kind_of(value: object) -> str:
     return _KIND.get(value.__class__, value.__class__.__name__)
 
 
-def reason_of(exc: Exception) -> str:
-    """A load-report reason for a decoding error, in groupkit's words."""
+def reason_of(exc: Exception, raw: bytes | memoryview | None = None) -> str:
+    """A load-report reason for a decoding error, in groupkit's words.
+
+    With the record's ``raw`` bytes, text that is not UTF-8 is named by its first
+    bad byte and where it is (msgspec says only that the text is not UTF-8).
+
+    Examples
+    --------
+    >>> import msgspec
+    >>> raw = b'{"value": {"x": "caf\\xe9"}}'
+    >>> try:
+    ...     msgspec.json.decode(raw)
+    ... except msgspec.DecodeError as exc:
+    ...     reason_of(exc, raw)
+    "not UTF-8 text: byte b'\\\\xe9' is not valid UTF-8 (byte 20)"
+    """
     text = str(exc)
+    if raw is not None and "utf-8" in text.lower():
+        try:
+            bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"{reason_of(bad)} (byte {bad.start})"
     if isinstance(exc, RecursionError):
         return TOO_DEEP
     if isinstance(exc, UnicodeDecodeError):
@@ -583,7 +602,7 @@ def walk_record(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> Non
     try:
         rec = msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-        sink.rejects.append((fidx, loc, reason_of(exc), excerpt(raw)))
+        sink.rejects.append((fidx, loc, reason_of(exc, raw), excerpt(raw)))
         return
     walk_decoded(rec, raw, fidx, loc, sink)
 

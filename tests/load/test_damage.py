@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import pandas as pd
 import pytest
@@ -172,3 +173,37 @@ def test_the_largest_times_that_fit_still_load():
     # 8.9e15 s is 8.9e18 ms, below 2**63 (about 9.22e18).
     sends = groupkit.parse_webhooks(b'{"kind":"groupkit.send","requested_at":8.9e15}\n').sends
     assert sends["requested_at"].astype("int64").tolist() == [8_900_000_000_000_000_000]
+
+
+def _change(field: bytes, value: bytes, key: bytes = b"changes") -> bytes:
+    return b'{"entry":[{"' + key + b'":[{"field":"' + field + b'","value":' + value + b"}]}]}\n"
+
+
+# Bytes that are not UTF-8 in places groupkit does not model, and the byte each
+# reason names (the offset counted by hand from the start of the record).
+NOT_UTF8 = [
+    (_change(b"messages", b'{"x":"\xff\xfe","statuses":[{"id":"w"}]}'), b"\\xff", 56),
+    (_change(b"calls", b'{"x":"caf\xe9"}'), b"\\xe9", 56),
+    (_change(b"messages", b'{"statuses":[{"id":"w"}]}', key=b"chang\xecs"), b"\\xec", 17),
+]
+
+
+def test_bytes_that_are_not_utf8_make_a_reject_on_every_path(tmp_path, small_blocks, monkeypatch):
+    data = b"".join(GOOD[:100])
+    expected = []
+    for n, (record, byte, at) in enumerate(NOT_UTF8):
+        data += record + GOOD[100 + n]
+        reason = f"not UTF-8 text: byte b'{byte.decode()}' is not valid UTF-8 (byte {at})"
+        expected.append((101 + 2 * n, reason))
+    data += b"".join(GOOD[100 + len(NOT_UTF8) :])
+    archives = every_path(tmp_path, data, monkeypatch)
+    check(archives, 300, expected)
+    # Nothing of those records is kept: no calls change, no `caf\ufffd`.
+    assert all(len(archive.other_changes) == 0 for archive in archives)
+
+
+@pytest.mark.parametrize(("record", "byte", "at"), NOT_UTF8)
+def test_a_record_that_is_not_utf8_raises_archive_error(record, byte, at):
+    reason = f"not UTF-8 text: byte b'{byte.decode()}' is not valid UTF-8 (byte {at})"
+    with pytest.raises(groupkit.ArchiveError, match=re.escape(f"<memory>:1: {reason}")):
+        groupkit.parse_webhooks(record, on_error="raise")
