@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from groupkit import schema
 from groupkit.load.arrays import nulls
-from groupkit.load.walk import RAW_COLUMNS, Sink, canonical, columns, kind_of
+from groupkit.load.walk import RAW_COLUMNS, OutOfRange, Sink, canonical, columns, kind_of, shown
 
 _ARROW = {
     schema.STR: pa.large_string(),
@@ -38,6 +38,8 @@ def _number(value: object) -> int:
     """An integer from an int, an integral float or a numeric string; ValueError if none."""
     if value.__class__ is int:
         return value  # type: ignore[return-value]
+    if value.__class__ is OutOfRange:
+        raise OverflowError
     if isinstance(value, float):
         if math.isfinite(value):
             return int(value)
@@ -153,7 +155,17 @@ def _problem(dtype: str, value: object) -> str:
         return f"is {kind_of(value)}, not text"
     if dtype == schema.BOOL:
         return f"{value!r} is not true or false"
-    return f"{value!r} is not a number"
+    if value.__class__ is OutOfRange:
+        return f"{shown(value.given)} is out of range"  # type: ignore[attr-defined]
+    if value.__class__ in (int, float):
+        return f"{shown(value)} is out of range"
+    if value.__class__ is str:
+        try:
+            _number(value)
+            return f"{shown(value)} is out of range"
+        except (ValueError, OverflowError):
+            pass
+    return f"{shown(value)} is not a number"
 
 
 def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, str, str]]]:

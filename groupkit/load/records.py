@@ -85,16 +85,16 @@ def walk_document(data: bytes, fidx: int, sink: Sink) -> list[str] | None:
     if data[start : start + 1] == b"[":
         try:
             items = S.RAW_LIST.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             sink.records += 1
-            sink.rejects.append((fidx, 0, f"JSON array: {reason_of(exc)}", excerpt(data)))
+            sink.rejects.append((fidx, 0, f"JSON array: {reason_of(exc, data)}", excerpt(data)))
             return None
         for i, item in enumerate(items):
             walk_record(item, fidx, i, sink)
         return None
     try:
         named = S.RAW_DICT.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         named = None
     if named and _all_webhooks(named):
         names = list(named)

@@ -138,7 +138,7 @@ def not_an_archive(path: Path) -> str | None:
         if line[:1] == b"{":
             try:
                 rec = S.RECORD.decode(line)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 continue
             if len(rec.entry) or len(rec.body) or len(rec.payload) or rec.kind:
                 return None
@@ -181,25 +181,56 @@ def text_start(data: bytes) -> int:
 
 
 def is_line_mode(data: bytes) -> bool:
-    """True when ``data`` is best read one record per line (NDJSON/JSONL)."""
+    """True when ``data`` is best read one record per line (NDJSON/JSONL).
+
+    A damaged first line costs that line alone: when the first line is not a record
+    and the whole text is no JSON document either, a second line that is a webhook
+    record on its own makes it NDJSON (a pretty-printed document's second line never
+    is one).
+
+    Examples
+    --------
+    >>> is_line_mode(b'[]\\n{"entry": []}\\n')
+    True
+    >>> is_line_mode(b'[\\n  {"entry": []}\\n]\\n')
+    False
+    """
     start = text_start(data)
     first = data[start : start + 1]
-    if first != b"{":
-        return first != b"["
+    if first != b"{" and first != b"[":
+        return True
     end = data.find(b"\n", start)
     if end < 0 or not _TEXT.search(data, end):
-        return False  # one line: one webhook, or a named collection of them
-    try:
-        S.RECORD.decode(data[start:end])
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        # A pretty-printed document spans lines; a broken first NDJSON line would not
-        # make a valid whole document either, and is then read line by line.
+        return False  # one line: one webhook, a named collection or an array of them
+    if first == b"{":
         try:
-            msgspec.json.decode(data)
-        except msgspec.DecodeError:
-            return data[start:end].strip() != b"{"
+            S.RECORD.decode(data[start:end])
+            return True
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            pass
+    elif not _record_follows(data, end):
+        return False  # an array document, perhaps damaged: read whole
+    # A pretty-printed document spans lines; a broken first NDJSON line would not
+    # make a valid whole document either, and is then read line by line.
+    try:
+        msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return data[start:end].strip() != b"{" or _record_follows(data, end)
+    return False
+
+
+def _record_follows(data: bytes, end: int) -> bool:
+    """True when the first non-blank line after offset ``end`` is a webhook record."""
+    at = text_start(data[end : end + (1 << 16)]) + end
+    stop = data.find(b"\n", at)
+    line = data[at : len(data) if stop < 0 else stop].rstrip()
+    if line[:1] != b"{" or line[-1:] != b"}":
         return False
-    return True
+    try:
+        rec = S.RECORD.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return False
+    return bool(len(rec.entry) or len(rec.body) or len(rec.payload) or rec.kind)
 
 
 def iter_line_blocks(data: bytes, size: int | None = None) -> Iterator[memoryview]:

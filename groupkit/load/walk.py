@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 
 import msgspec
 
@@ -67,6 +69,44 @@ class Sink:
     lane: list = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- nesting
+
+# Deeper than any webhook Meta sends (about ten levels), shallow enough for every
+# recursive step after decoding (canonical JSON, msgspec's own encoder) on any path.
+MAX_DEPTH = 64
+TOO_DEEP = f"nested too deeply: more than {MAX_DEPTH} levels of objects and lists"
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the objects and lists of JSON text nest (brackets inside strings aside).
+
+    Examples
+    --------
+    >>> nesting(b'{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    depth = deepest = 0
+    for byte in _STRING.sub(b"", raw):
+        if byte == 123 or byte == 91:  # { [
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte == 125 or byte == 93:  # } ]
+            depth -= 1
+    return deepest
+
+
+def too_deep(raw: bytes | memoryview) -> bool:
+    """True for a record nested deeper than :data:`MAX_DEPTH`.
+
+    Decided from the bytes, before decoding, so that the answer does not depend on
+    how much of the interpreter's stack the path reading the record has used.
+    Counting brackets first keeps it cheap: few records hold more than 64.
+    """
+    data = raw if raw.__class__ is bytes else bytes(raw)
+    return data.count(b"{") + data.count(b"[") > MAX_DEPTH and nesting(data) > MAX_DEPTH
+
+
 # --------------------------------------------------------------------------- reasons
 
 
@@ -79,11 +119,34 @@ def kind_of(value: object) -> str:
     return _KIND.get(value.__class__, value.__class__.__name__)
 
 
-def reason_of(exc: Exception) -> str:
-    """A load-report reason for a decoding error, in groupkit's words."""
+def reason_of(exc: Exception, raw: bytes | memoryview | None = None) -> str:
+    """A load-report reason for a decoding error, in groupkit's words.
+
+    With the record's ``raw`` bytes, text that is not UTF-8 is named by its first
+    bad byte and where it is (msgspec says only that the text is not UTF-8).
+
+    Examples
+    --------
+    >>> import msgspec
+    >>> raw = b'{"value": {"x": "caf\\xe9"}}'
+    >>> try:
+    ...     msgspec.json.decode(raw)
+    ... except msgspec.DecodeError as exc:
+    ...     reason_of(exc, raw)
+    "not UTF-8 text: byte b'\\\\xe9' is not valid UTF-8 (byte 20)"
+    """
     text = str(exc)
+    if raw is not None and "utf-8" in text.lower():
+        try:
+            bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"{reason_of(bad)} (byte {bad.start})"
+    if isinstance(exc, RecursionError):
+        return TOO_DEEP
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: byte {exc.object[exc.start : exc.start + 1]!r} is not valid UTF-8"
+    if text.startswith("Integer value out of range"):  # msgspec's limit, a ValidationError
+        return "a number out of range (an integer of thousands of digits)"
     if isinstance(exc, msgspec.ValidationError):
         return f"not a valid webhook: {text}"
     if "utf-8" in text.lower():
@@ -104,13 +167,39 @@ def excerpt(raw: bytes | memoryview, limit: int = 120) -> str:
     return text if len(head) <= limit else text[:limit] + "..."
 
 
+class OutOfRange(float):
+    """A number that cannot be held as its column's 64-bit integer; rejected in
+    :mod:`groupkit.load.build` with the value as the record spelled it."""
+
+    given: object = None
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value as a reason shows it: its repr, cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> shown(10**60)
+    '1000000000000000000000000000000000000000...'
+    >>> shown(1e300)
+    '1e+300'
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python converts to text
+        text = f"a {value.bit_length():,}-bit number"  # type: ignore[attr-defined]
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def received_ms(value: object) -> int:
     """Milliseconds since the epoch from unix seconds (or ms) or an ISO 8601 string."""
     if isinstance(value, str):
         try:
-            return received_ms(float(value))
-        except (ValueError, BadRecord):
+            number = float(value)
+        except ValueError:
             pass
+        else:
+            return received_ms(number)
         try:
             dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
@@ -121,7 +210,10 @@ def received_ms(value: object) -> int:
     if value.__class__ not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
         raise BadRecord(f"received_at {value!r} is not a time")
     # A unix time in milliseconds is > 1e11 for any date after 1973.
-    return int(value) if value > 1e11 else int(value * 1000)  # type: ignore[operator]
+    ms = int(value) if value > 1e11 else int(value * 1000)  # type: ignore[operator]
+    if not -(2**63) <= ms < 2**63:
+        raise BadRecord(f"received_at {shown(value)} is out of range (not a time)")
+    return ms
 
 
 # --------------------------------------------------------------------------- canonical JSON
@@ -487,9 +579,11 @@ def _unwrap(rec: dict) -> tuple[dict, dict]:
     if inner is None:
         raise BadRecord("not a webhook: no 'entry' list, and no 'body' or 'payload' around one")
     if inner.__class__ is str:
+        if inner.count("{") + inner.count("[") > MAX_DEPTH and too_deep(inner.encode()):
+            raise BadRecord(f"{key}: {TOO_DEEP}")
         try:
             inner = msgspec.json.decode(inner)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise BadRecord(f"{key}: {reason_of(exc)}") from None
     if inner.__class__ is not dict:
         raise BadRecord(f"{key} is {kind_of(inner)}, not a webhook object")
@@ -502,10 +596,13 @@ def _unwrap(rec: dict) -> tuple[dict, dict]:
 def walk_record(raw: bytes | memoryview, fidx: int, loc: int, sink: Sink) -> None:
     """Decode one record and file its rows in ``sink`` (or a reject)."""
     sink.records += 1
+    if too_deep(raw):
+        sink.rejects.append((fidx, loc, TOO_DEEP, excerpt(raw)))
+        return
     try:
         rec = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        sink.rejects.append((fidx, loc, reason_of(exc), excerpt(raw)))
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        sink.rejects.append((fidx, loc, reason_of(exc, raw), excerpt(raw)))
         return
     walk_decoded(rec, raw, fidx, loc, sink)
 
@@ -543,8 +640,13 @@ def walk_block(data: bytes, fidx: int, sink: Sink, first_line: int = 1) -> int:
         lines.pop()
         count -= 1
     try:
+        # A line with more brackets than MAX_DEPTH may nest too deeply: the slow way.
+        opens = map(operator.add, map(bytes.count, lines, repeat(b"{")),
+                    map(bytes.count, lines, repeat(b"[")))  # fmt: skip
+        if max(opens, default=0) > MAX_DEPTH:
+            raise RecursionError
         recs = list(map(msgspec.json.decode, lines))
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         for i, line in enumerate(lines):
             if line and not line.isspace():
                 walk_record(line, fidx, first_line + i, sink)
@@ -936,8 +1038,13 @@ def _millis(key: str) -> Callable[[list, dict], list]:
         out = []
         for rec, _ in rows:
             value = rec.get(key)
-            if value.__class__ in (int, float) and math.isfinite(value) and abs(value) < 9e15:
-                value = int(value * 1000)
+            if value.__class__ in (int, float) and math.isfinite(value):
+                if abs(value) < 9e15:
+                    value = int(value * 1000)
+                else:  # milliseconds beyond 64 bits: rejected, naming the value given
+                    out_of_range = OutOfRange(math.inf)  # no int64 cast takes it
+                    out_of_range.given = value
+                    value = out_of_range
             out.append(value)  # anything else is rejected as not a number
         return out
 

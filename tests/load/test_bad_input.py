@@ -37,7 +37,7 @@ BAD_LINES = {
     ),
     "status timestamp beyond int64": (
         json.dumps(statuses(status("wamid.B", "sent", "99999999999999999999"))).encode(),
-        "statuses[].timestamp '99999999999999999999' is not a number",
+        "statuses[].timestamp '99999999999999999999' is out of range",
     ),
     "message timestamp not a number": (
         json.dumps(text_message("wamid.M")).replace('"1750000100"', '"soon"').encode(),
