@@ -202,7 +202,8 @@ def _load(
     store = keys = archive_key = None
     cached: dict[int, Part] = {}
     if (where := _cache.resolve(cache)) is not None:
-        store = _cache.CacheStore(where)
+        store = _cache.open_store(where)
+    if store is not None:
         keys = store.file_keys(files)
         archive_key = store.archive_key(files, keys)
         if (hit := store.get_archive(archive_key)) is not None:

@@ -43,12 +43,12 @@ import contextlib
 import functools
 import hashlib
 import json
-import logging
 import mmap
 import os
 import shutil
 import time
 import uuid
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +68,15 @@ from groupkit.load.build import arrow_to_pandas, text_categories
 from groupkit.load.parts import Layout, Part
 from groupkit.load.walk import RAW_COLUMNS
 
-__all__ = ["ENV_VAR", "CacheStore", "clear_cache", "default_directory", "parser_version"]
+__all__ = [
+    "ENV_VAR",
+    "CacheStore",
+    "CacheWarning",
+    "clear_cache",
+    "default_directory",
+    "open_store",
+    "parser_version",
+]
 
 ENV_VAR = "GROUPKIT_CACHE"
 FORMAT = 2
@@ -81,11 +89,52 @@ _PARSER_SOURCES = ("load/*.py", "load/*.c", "schema.py", "archive.py")
 _STALE_SCRATCH_S = 3600
 _MANIFEST = "manifest.json"
 
-log = logging.getLogger(__name__)
-
 
 class _Corrupt(Exception):
     """A cache entry that cannot be trusted."""
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used as asked: the load went on without it, or rebuilt an entry.
+
+    The frames and report are those of an uncached load; only speed is lost.
+
+    Examples
+    --------
+    >>> issubclass(CacheWarning, UserWarning)
+    True
+    """
+
+
+def _warn(message: str) -> None:
+    # stacklevel: the caller of read_webhooks (here, the store, api._load, read_webhooks).
+    warnings.warn(message, CacheWarning, stacklevel=5)
+
+
+def open_store(root: str | os.PathLike) -> CacheStore | None:
+    """The cache in ``root``, or None (with one :class:`CacheWarning`) when it cannot be used.
+
+    A missing directory is made; a path that is a file, a broken link or a folder
+    that cannot be written to gives an uncached load, never an error.
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> open_store(tempfile.mkdtemp()) is not None
+    True
+    >>> with tempfile.NamedTemporaryFile() as not_a_folder, warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", CacheWarning)
+    ...     open_store(not_a_folder.name) is None
+    True
+    """
+    try:
+        return CacheStore(root)
+    except OSError as exc:
+        _warn(
+            f"groupkit cache: cannot use {os.fspath(root)!r} ({exc}); this load is not cached."
+            f" Point cache= or {ENV_VAR} at a folder you can write to, or pass cache=False."
+        )
+        return None
 
 
 @functools.cache
@@ -202,6 +251,8 @@ class CacheStore:
         for level in ("files", "archives", "tmp"):
             (self.root / level).mkdir(parents=True, exist_ok=True)
         self._sweep_scratch()
+        # Set by the first write that fails: one warning, then no more writes.
+        self.unwritable: OSError | None = None
 
     # ----------------------------------------------------------------- keys
 
@@ -300,12 +351,32 @@ class CacheStore:
     ) -> None:
         """Write an entry atomically: into scratch, manifest last, then one rename.
 
+        A cache that cannot be written to costs one :class:`CacheWarning` and no
+        entry: the load itself never fails for it.
+
         ``raw`` writes uncompressed Arrow IPC files with CRC-32s of their bytes in the
         manifest instead of Parquet: whole-archive entries, which are read back by
         mapping them (no decoding), so a reload costs little more than the checksum.
         """
-        if entry.exists():
+        if self.unwritable is not None:
             return
+        try:
+            self._write_entry_now(entry, manifest, tables, raw)
+        except OSError as exc:
+            self.unwritable = exc
+            _warn(
+                f"groupkit cache: cannot write to {os.fspath(self.root)!r} ({exc}); this load"
+                f" is not cached. Point cache= or {ENV_VAR} at a folder you can write to,"
+                " or pass cache=False."
+            )
+
+    def _write_entry_now(
+        self, entry: Path, manifest: dict, tables: dict[str, pa.Table], raw: bool
+    ) -> None:
+        if entry.is_dir() and not entry.is_symlink():
+            return  # another load wrote it (if it is damaged, the next read rebuilds it)
+        if os.path.lexists(entry):
+            self._discard(entry, _Corrupt("not a cache entry (junk at its path)"))
         scratch = self.root / "tmp" / f"{entry.name}-{uuid.uuid4().hex}"
         scratch.mkdir(parents=True)
         try:
@@ -328,8 +399,10 @@ class CacheStore:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _read_entry(self, entry: Path) -> tuple[dict, dict[str, pa.Table]]:
-        if not entry.is_dir():
+        if not os.path.lexists(entry):
             raise FileNotFoundError(entry)
+        if entry.is_symlink() or not entry.is_dir():
+            raise _Corrupt("not a cache entry (junk at its path)")
         try:
             manifest = json.loads((entry / _MANIFEST).read_bytes())
         except FileNotFoundError as exc:
@@ -355,11 +428,14 @@ class CacheStore:
         return manifest, tables
 
     def _discard(self, entry: Path, why: BaseException) -> None:
-        log.warning("groupkit cache: rebuilding %s (%s)", entry, why)
+        _warn(f"groupkit cache: rebuilding {os.fspath(entry)!r} ({why})")
         grave = self.root / "tmp" / f"dead-{uuid.uuid4().hex}"
         with contextlib.suppress(OSError):
             os.rename(entry, grave)
-            shutil.rmtree(grave, ignore_errors=True)
+            if grave.is_dir() and not grave.is_symlink():
+                shutil.rmtree(grave, ignore_errors=True)
+            else:
+                grave.unlink()
 
     def _sweep_scratch(self) -> None:
         now = time.time()

@@ -1,0 +1,144 @@
+"""A cache that cannot hurt: a cache folder that is missing, broken or unwritable, and
+junk or damage inside it, cost one warning and a fresh parse, never an error or a
+different result."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+import groupkit
+from groupkit.load import cache
+from tests.cache.test_cache import _hook, _write, assert_same_archive, parses  # noqa: F401
+
+
+def _cache_warnings(load) -> tuple[groupkit.Archive, list[str]]:
+    """The archive ``load()`` returns and the messages of every CacheWarning it gave."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        got = load()
+    messages = [str(w.message) for w in seen if issubclass(w.category, cache.CacheWarning)]
+    others = [w for w in seen if not issubclass(w.category, cache.CacheWarning)]
+    assert not others, others
+    return got, messages
+
+
+def _a_file(root: Path) -> Path:
+    root.write_text("not a folder")
+    return root
+
+
+def _below_a_file(root: Path) -> Path:
+    _a_file(root)
+    return root / "cache"
+
+
+def _dangling_link(root: Path) -> Path:
+    root.symlink_to(root.parent / "gone")
+    return root
+
+
+def _level_is_a_file(level: str):
+    def make(root: Path) -> Path:
+        root.mkdir()
+        (root / level).write_text("junk")
+        return root
+
+    make.__name__ = f"_{level}_is_a_file"
+    return make
+
+
+_BROKEN = [
+    _a_file,
+    _below_a_file,
+    _dangling_link,
+    _level_is_a_file("tmp"),
+    _level_is_a_file("archives"),
+    _level_is_a_file("files"),
+]
+
+
+@pytest.mark.parametrize("broken", _BROKEN, ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("through", ["argument", "environment"])
+def test_a_broken_cache_folder_gives_an_uncached_load_and_one_warning(
+    tmp_path, monkeypatch, broken, through
+):
+    path = _write(tmp_path / "a.ndjson", _hook("wamid.A"), "{broken", _hook("wamid.B"))
+    fresh = groupkit.read_webhooks(path, cache=False, workers=1)
+    root = broken(tmp_path / "c")
+    if through == "environment":
+        monkeypatch.setenv(cache.ENV_VAR, str(root))
+        arg = None
+    else:
+        arg = root
+    got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=arg, workers=1))
+    assert_same_archive(got, fresh)
+    assert len(messages) == 1 and "not cached" in messages[0], messages
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+@pytest.mark.parametrize("level", [".", "tmp", "archives", "files"])
+def test_a_read_only_cache_folder_gives_an_uncached_load_and_one_warning(tmp_path, level):
+    path = _write(tmp_path / "a.ndjson", _hook("wamid.A"), "{broken", _hook("wamid.B"))
+    fresh = groupkit.read_webhooks(path, cache=False, workers=1)
+    root = tmp_path / "c"
+    cache.CacheStore(root)  # every level present
+    (root / level).chmod(0o555)
+    try:
+        got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=root, workers=1))
+    finally:
+        (root / level).chmod(0o755)
+    assert_same_archive(got, fresh)
+    assert len(messages) == 1 and "not cached" in messages[0], messages
+
+
+def test_writes_that_fail_after_the_parse_give_one_warning(tmp_path, monkeypatch):
+    """As on a read-only or full file system: every data file fails to write."""
+
+    def refused(table, path):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(cache, "_write_table", refused)
+    monkeypatch.setattr(cache, "_write_raw", refused)
+    path = _write(tmp_path / "a.ndjson", _hook("wamid.A"), _hook("wamid.B"))
+    fresh = groupkit.read_webhooks(path, cache=False, workers=1)
+    root = tmp_path / "c"
+    got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=root, workers=1))
+    assert_same_archive(got, fresh)
+    assert len(messages) == 1 and "cannot write" in messages[0], messages
+    assert list((root / "archives").iterdir()) == [] and list((root / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("level", ["archives", "files"])
+@pytest.mark.parametrize("junk", ["file", "link", "fifo"])
+def test_junk_at_an_entry_path_is_rebuilt(tmp_path, parses, level, junk):  # noqa: F811
+    path = _write(tmp_path / "a.ndjson", _hook("wamid.A"), _hook("wamid.B"))
+    root = tmp_path / "c"
+    fresh = groupkit.read_webhooks(path, cache=root, workers=1)
+    entries = {lvl: sorted((root / lvl).iterdir()) for lvl in ("archives", "files")}
+    if level == "files":  # the per-file entry is the one read
+        for entry in entries["archives"]:
+            shutil.rmtree(entry)
+    (entry,) = entries[level]
+    shutil.rmtree(entry)
+    if junk == "file":
+        entry.write_bytes(b"\x00junk")
+    elif junk == "link":
+        entry.symlink_to(tmp_path / "nowhere")
+    else:
+        os.mkfifo(entry)
+    parses.clear()
+    got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=root, workers=1))
+    assert_same_archive(got, fresh)
+    assert messages and all("rebuilding" in m for m in messages), messages
+    # A whole-archive entry is rebuilt from the per-file entries; a file's, by a parse.
+    assert parses == ([] if level == "archives" else ["a.ndjson"])
+    # ... and the rebuilt entry serves the next load.
+    parses.clear()
+    assert_same_archive(groupkit.read_webhooks(path, cache=root, workers=1), fresh)
+    assert parses == []
