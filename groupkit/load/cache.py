@@ -17,8 +17,8 @@ leaves no entry at all.  Per-file entries are Parquet (page checksums on, small 
 disk); whole-archive entries are uncompressed Arrow IPC with a CRC-32 per 16 MB in
 the manifest, mapped rather than decoded on reload (about 10x the Parquet size on
 disk, for a reload several times faster).  An entry whose manifest is missing or
-does not match its files, or whose files fail to read or verify, is deleted and
-rebuilt, never returned.
+does not match its files or fails its own SHA-256, or whose files fail to read
+or verify, is deleted and rebuilt (with a :class:`CacheWarning`), never returned.
 
 The directory is the ``cache=`` argument of :func:`groupkit.read_webhooks`, else
 the ``GROUPKIT_CACHE`` environment variable.
@@ -46,6 +46,7 @@ import json
 import mmap
 import os
 import shutil
+import stat
 import time
 import uuid
 import warnings
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 ENV_VAR = "GROUPKIT_CACHE"
-FORMAT = 2
+FORMAT = 3  # 3: manifest.json carries the SHA-256 of its own bytes
 # What decides what a file parses into: every source file of the loader package
 # (found by pattern, so a new or renamed module is never left out) and the modules
 # the loader's frames are declared in. Editing any changes the parser version, so
@@ -388,7 +389,7 @@ class CacheStore:
                 if raw:
                     listed[name]["crc32"] = _checksums(path)
             body = {"format": FORMAT, "version": parser_version(), **manifest, "tables": listed}
-            (scratch / _MANIFEST).write_bytes(json.dumps(body).encode())
+            (scratch / _MANIFEST).write_bytes(_sealed(json.dumps(body).encode()))
             try:
                 os.rename(scratch, entry)
             except OSError:
@@ -404,15 +405,21 @@ class CacheStore:
         if entry.is_symlink() or not entry.is_dir():
             raise _Corrupt("not a cache entry (junk at its path)")
         try:
-            manifest = json.loads((entry / _MANIFEST).read_bytes())
+            manifest = _unsealed(_regular_file_bytes(entry / _MANIFEST))
         except FileNotFoundError as exc:
             raise _Corrupt("manifest.json is missing (a half-written entry)") from exc
         if manifest.get("format") != FORMAT or manifest.get("version") != parser_version():
             raise _Corrupt("written by another version of groupkit")
+        if not isinstance(manifest.get("tables"), dict):
+            raise _Corrupt("manifest.json lists no tables")
         tables = {}
         for name, info in manifest["tables"].items():
+            if name not in schema.FRAMES or not isinstance(info, dict):
+                raise _Corrupt(f"manifest.json lists an unknown table {name!r}")
             raw = "crc32" in info
             path = entry / f"{name}.{'arrow' if raw else 'parquet'}"
+            if not stat.S_ISREG(path.lstat().st_mode):
+                raise _Corrupt(f"{path.name} is not a regular file")
             if path.stat().st_size != info["bytes"]:
                 raise _Corrupt(f"{path.name} is {path.stat().st_size} bytes, not {info['bytes']}")
             if raw:
@@ -445,7 +452,49 @@ class CacheStore:
                     shutil.rmtree(path, ignore_errors=True)
 
 
-_READ_ERRORS = (OSError, pa.ArrowException, ValueError, KeyError, TypeError)
+# What reading a damaged entry can raise (the manifest is checksummed, so these
+# are for damage a checksum cannot see: a file swapped for another entry's).
+_READ_ERRORS = (
+    OSError,
+    pa.ArrowException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+)
+_SEAL = b"\nsha256:"
+
+
+def _sealed(body: bytes) -> bytes:
+    """The manifest's bytes followed by their SHA-256, as the data files carry CRC-32s."""
+    return body + _SEAL + hashlib.sha256(body).hexdigest().encode() + b"\n"
+
+
+def _unsealed(data: bytes) -> dict:
+    """The manifest in :func:`_sealed` bytes; _Corrupt unless its checksum matches."""
+    body, seal, digest = data.rpartition(_SEAL)
+    if not seal or digest != hashlib.sha256(body).hexdigest().encode() + b"\n":
+        raise _Corrupt("manifest.json fails its checksum")
+    manifest = json.loads(body)
+    if not isinstance(manifest, dict):
+        raise _Corrupt("manifest.json is not an object")
+    return manifest
+
+
+def _regular_file_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; _Corrupt for anything but a regular file (reading a
+    FIFO would wait for a writer for good)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Corrupt(f"{path.name} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
 
 
 def _write_table(table: pa.Table, path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import threading
 import warnings
 from pathlib import Path
 
@@ -142,3 +143,92 @@ def test_junk_at_an_entry_path_is_rebuilt(tmp_path, parses, level, junk):  # noq
     parses.clear()
     assert_same_archive(groupkit.read_webhooks(path, cache=root, workers=1), fresh)
     assert parses == []
+
+
+def _two_level_cache(tmp_path: Path) -> tuple[Path, Path, groupkit.Archive]:
+    """A cached load of a file with a reject, a redelivery and two groups."""
+    path = _write(
+        tmp_path / "a.ndjson",
+        _hook("wamid.A"),
+        "{broken",
+        _hook("wamid.B", status="delivered", participant="15550001"),
+        _hook("wamid.A"),
+    )
+    root = tmp_path / "c"
+    fresh = groupkit.read_webhooks(path, cache=False, workers=1)
+    groupkit.read_webhooks(path, cache=root, workers=1)
+    return path, root, fresh
+
+
+def _manifest(root: Path, level: str) -> Path:
+    (entry,) = sorted((root / level).iterdir())
+    return entry / "manifest.json"
+
+
+@pytest.mark.parametrize("level", ["archives", "files"])
+def test_a_flipped_byte_anywhere_in_a_manifest_is_caught_and_rebuilt(tmp_path, level):
+    path, root, fresh = _two_level_cache(tmp_path)
+    pristine = tmp_path / "pristine"
+    shutil.copytree(root, pristine, symlinks=True)
+    size = _manifest(pristine, level).stat().st_size
+    # Every byte of the last 32 (the checksum and the end of the report) and a fixed
+    # spread over the rest: each flip is loaded from a fresh copy of the cache.
+    positions = sorted(set(range(0, size, max(1, size // 20))) | set(range(size - 32, size)))
+    changed = []
+    for pos in positions:
+        shutil.rmtree(root)
+        shutil.copytree(pristine, root, symlinks=True)
+        if level == "files":  # the per-file entry is the one read
+            _manifest(root, "archives").unlink()
+        manifest = _manifest(root, level)
+        data = bytearray(manifest.read_bytes())
+        data[pos] ^= 0x01
+        manifest.write_bytes(bytes(data))
+        got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=root, workers=1))
+        try:
+            assert_same_archive(got, fresh)
+            assert any("rebuilding" in m for m in messages), messages
+            # ... and what is served next is the rebuilt entry, not the damage.
+            assert_same_archive(groupkit.read_webhooks(path, cache=root, workers=1), fresh)
+        except AssertionError as exc:
+            changed.append((pos, str(exc)[:80]))
+    assert changed == []
+
+
+@pytest.mark.parametrize("level", ["archives", "files"])
+@pytest.mark.parametrize("content", [b"[]", b"null", b'"x"', b"{}", b"", b"\xff\xfe"])
+def test_a_manifest_of_the_wrong_shape_is_rebuilt(tmp_path, level, content):
+    path, root, fresh = _two_level_cache(tmp_path)
+    if level == "files":
+        _manifest(root, "archives").unlink()
+    _manifest(root, level).write_bytes(content)
+    got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=root, workers=1))
+    assert_same_archive(got, fresh)
+    assert any("rebuilding" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("level", ["archives", "files"])
+def test_a_fifo_in_place_of_a_manifest_is_rebuilt_without_waiting(tmp_path, level):
+    path, root, fresh = _two_level_cache(tmp_path)
+    if level == "files":
+        _manifest(root, "archives").unlink()
+    fifo = _manifest(root, level)
+    fifo.unlink()
+    os.mkfifo(fifo)
+    result: dict = {}
+
+    def load():
+        result["got"], result["messages"] = _cache_warnings(
+            lambda: groupkit.read_webhooks(path, cache=root, workers=1)
+        )
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(10)
+    hung = thread.is_alive()
+    if hung:  # release the reader (a writer that closes at once) so the thread ends
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(20)
+    assert not hung, "the load waited on the FIFO"
+    assert_same_archive(result["got"], fresh)
+    assert any("rebuilding" in m for m in result["messages"]), result["messages"]
