@@ -5,8 +5,11 @@ different result."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -232,3 +235,37 @@ def test_a_fifo_in_place_of_a_manifest_is_rebuilt_without_waiting(tmp_path, leve
     assert not hung, "the load waited on the FIFO"
     assert_same_archive(result["got"], fresh)
     assert any("rebuilding" in m for m in result["messages"]), result["messages"]
+
+
+_CONCURRENT_LOAD = """
+import json, sys, warnings
+import groupkit
+warnings.simplefilter("error")
+got = groupkit.read_webhooks(sys.argv[1], cache=sys.argv[2], workers=1)
+print(json.dumps([got.statuses["message_id"].tolist(), got.report.records_read]))
+"""
+
+
+def test_concurrent_writers_of_one_entry_all_load_and_leave_one_good_entry(tmp_path, parses):  # noqa: F811
+    path = _write(tmp_path / "a.ndjson", *[_hook(f"wamid.{i}") for i in range(300)], "{broken")
+    root = tmp_path / "c"
+    script = tmp_path / "load.py"
+    script.write_text(_CONCURRENT_LOAD)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(path), str(root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0] * 4, [err[-500:] for _, err in outs]
+    want = [[f"wamid.{i}" for i in range(300)], 301]
+    assert [json.loads(out) for out, _ in outs] == [want] * 4
+    parses.clear()
+    got, messages = _cache_warnings(lambda: groupkit.read_webhooks(path, cache=root, workers=1))
+    assert messages == [] and parses == []
+    assert_same_archive(got, groupkit.read_webhooks(path, cache=False, workers=1))
+    assert len(list((root / "archives").iterdir())) == 1
