@@ -350,9 +350,12 @@ def _temp_scratch() -> Iterator[str]:
 
 
 def sweep_scratch() -> None:
-    """Remove the scratch folders of loads that were killed (shared memory, temp dir)."""
-    handover.sweep_scratch(handover.SHM)
-    handover.sweep_scratch(tempfile.gettempdir())
+    """Remove the scratch folders of loads that were killed: in shared memory, or in
+    the temporary directory where there is none (see :func:`spool_dir`)."""
+    if os.path.isdir(handover.SHM) and os.access(handover.SHM, os.W_OK):
+        handover.sweep_scratch(handover.SHM)
+    else:
+        handover.sweep_scratch(tempfile.gettempdir())
 
 
 def _parallel_gzip(submit, fidx, f, pending, drain, limit, spool: str) -> Iterator[Part]:

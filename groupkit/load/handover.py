@@ -75,14 +75,14 @@ def _flat(table: pa.Table) -> bool:
 
 
 SHM = "/dev/shm"
-_PREFIX = "groupkit-"
+_PREFIX = "groupkit-scratch-"
 
 
 @contextlib.contextmanager
 def scratch_dir(base: str | None = SHM) -> Iterator[str | None]:
     """A scratch folder in ``base`` (shared memory), or None where there is none.
 
-    The folder is named ``groupkit-<pid>-<random>`` and held under an exclusive
+    The folder is named ``groupkit-scratch-<pid>-<random>`` and held under an exclusive
     ``flock`` for as long as its load (and any worker forked from it) lives: a load
     killed with SIGKILL cannot remove it, and :func:`sweep_scratch` removes it on the
     next load by taking that lock.  The lock is taken before the folder gets its
@@ -92,7 +92,7 @@ def scratch_dir(base: str | None = SHM) -> Iterator[str | None]:
         yield None
         return
     sweep_scratch(base)
-    fresh = tempfile.mkdtemp(prefix=f".{_PREFIX}new-", dir=base)
+    fresh = tempfile.mkdtemp(prefix=f".{_PREFIX}", dir=base)
     fd = os.open(fresh, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         _lock(fd, blocking=True)
@@ -118,13 +118,15 @@ def sweep_scratch(base: str = SHM) -> list[str]:
     """
     removed = []
     try:
-        names = [n for n in os.listdir(base) if n.startswith(_PREFIX)]
+        names = [n for n in os.listdir(base) if n.startswith("groupkit-")]
     except OSError:
         return removed
     for name in names:
         path = os.path.join(base, name)
-        if not _OURS.fullmatch(name) and not _older_than(path, _OLD_STYLE_S):
-            continue  # unlocked by design (an older groupkit): only once surely dead
+        if not _OURS.fullmatch(name) and not (
+            base == SHM and _OLD_STYLE.fullmatch(name) and _older_than(path, _OLD_STYLE_S)
+        ):
+            continue  # not a scratch folder, or an older groupkit's: no lock to tell
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError:
@@ -138,9 +140,10 @@ def sweep_scratch(base: str = SHM) -> list[str]:
     return removed
 
 
-# The folders scratch_dir names; older groupkits named theirs groupkit-<random>,
-# without a lock, and those are swept only once they are this old.
+# The folders scratch_dir names.  Older groupkits named theirs groupkit-<random>
+# in /dev/shm, without a lock: those are swept only once they are a day old.
 _OURS = re.compile(re.escape(_PREFIX) + r"\d+-[A-Za-z0-9_]{8}")
+_OLD_STYLE = re.compile(r"groupkit-[a-z0-9_]{8}")
 _OLD_STYLE_S = 24 * 3600
 
 

@@ -49,7 +49,7 @@ def _alive(pid: int) -> bool:
 
 def _shm_dirs(pid: int) -> set[str]:
     """The scratch folders in shared memory of the load in process ``pid``."""
-    return set(glob.glob(f"/dev/shm/groupkit-{pid}-*"))
+    return set(glob.glob(f"/dev/shm/groupkit-scratch-{pid}-*"))
 
 
 def _small_blocks(monkeypatch) -> None:
@@ -154,3 +154,17 @@ def test_a_scratch_folder_of_a_live_load_is_kept(tmp_path):
         handover.sweep_scratch()
         assert os.path.isdir(mine)
     assert not os.path.exists(mine)
+
+
+def test_only_unlocked_scratch_folders_are_swept(tmp_path):
+    # Folders named like groupkit's by someone else (a notebook's temp folder) stay.
+    others = [tmp_path / "groupkit-04-7bsf9z89", tmp_path / "groupkit-abcdefgh"]
+    dead = tmp_path / "groupkit-scratch-999999999-abcdefgh"  # nobody holds its lock
+    for folder in [*others, dead]:
+        folder.mkdir()
+        (folder / "x").write_bytes(b"x")
+    with handover.scratch_dir(str(tmp_path)) as mine:
+        assert handover.sweep_scratch(str(tmp_path)) == []  # scratch_dir swept already
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            [p.name for p in others] + [os.path.basename(mine)]
+        )
