@@ -10,6 +10,20 @@ Examples
 16
 """
 
-from groupkit.load.cache import ENV_VAR, CacheStore, clear_cache, default_directory, parser_version
+from groupkit.load.cache import (
+    ENV_VAR,
+    CacheStore,
+    CacheWarning,
+    clear_cache,
+    default_directory,
+    parser_version,
+)
 
-__all__ = ["ENV_VAR", "CacheStore", "clear_cache", "default_directory", "parser_version"]
+__all__ = [
+    "ENV_VAR",
+    "CacheStore",
+    "CacheWarning",
+    "clear_cache",
+    "default_directory",
+    "parser_version",
+]

@@ -11,12 +11,9 @@ still loads.
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import IO, Any, Literal
 
@@ -201,10 +198,12 @@ def _load(
     files, on_error, progress, workers, started, skipped=None, cache=None, live=None
 ) -> Archive:
     total = sum(f.size for f in files)
+    engine.sweep_scratch()  # what loads killed before this one left in shared memory
     store = keys = archive_key = None
     cached: dict[int, Part] = {}
     if (where := _cache.resolve(cache)) is not None:
-        store = _cache.CacheStore(where)
+        store = _cache.open_store(where)
+    if store is not None:
         keys = store.file_keys(files)
         archive_key = store.archive_key(files, keys)
         if (hit := store.get_archive(archive_key)) is not None:
@@ -223,13 +222,12 @@ def _load(
     parts: list[Part] = []
     with bar:
         if parallel:
-            ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+            # The pool ends (its workers killed, on an interrupt) before the
+            # scratch folders its workers write into are removed.
             with (
-                ProcessPoolExecutor(
-                    max_workers=workers, mp_context=ctx, initializer=engine.worker_started
-                ) as pool,
                 engine.spill_dir() as spill,
                 engine.spool_dir(spill) as spool,
+                engine.worker_pool(workers) as pool,
             ):
                 submit = (
                     pool.submit if spill is None else partial(pool.submit, engine.spilled, spill)

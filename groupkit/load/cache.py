@@ -17,8 +17,8 @@ leaves no entry at all.  Per-file entries are Parquet (page checksums on, small 
 disk); whole-archive entries are uncompressed Arrow IPC with a CRC-32 per 16 MB in
 the manifest, mapped rather than decoded on reload (about 10x the Parquet size on
 disk, for a reload several times faster).  An entry whose manifest is missing or
-does not match its files, or whose files fail to read or verify, is deleted and
-rebuilt, never returned.
+does not match its files or fails its own SHA-256, or whose files fail to read
+or verify, is deleted and rebuilt (with a :class:`CacheWarning`), never returned.
 
 The directory is the ``cache=`` argument of :func:`groupkit.read_webhooks`, else
 the ``GROUPKIT_CACHE`` environment variable.
@@ -43,12 +43,13 @@ import contextlib
 import functools
 import hashlib
 import json
-import logging
 import mmap
 import os
 import shutil
+import stat
 import time
 import uuid
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -68,10 +69,18 @@ from groupkit.load.build import arrow_to_pandas, text_categories
 from groupkit.load.parts import Layout, Part
 from groupkit.load.walk import RAW_COLUMNS
 
-__all__ = ["ENV_VAR", "CacheStore", "clear_cache", "default_directory", "parser_version"]
+__all__ = [
+    "ENV_VAR",
+    "CacheStore",
+    "CacheWarning",
+    "clear_cache",
+    "default_directory",
+    "open_store",
+    "parser_version",
+]
 
 ENV_VAR = "GROUPKIT_CACHE"
-FORMAT = 2
+FORMAT = 3  # 3: manifest.json carries the SHA-256 of its own bytes
 # What decides what a file parses into: every source file of the loader package
 # (found by pattern, so a new or renamed module is never left out) and the modules
 # the loader's frames are declared in. Editing any changes the parser version, so
@@ -81,11 +90,52 @@ _PARSER_SOURCES = ("load/*.py", "load/*.c", "schema.py", "archive.py")
 _STALE_SCRATCH_S = 3600
 _MANIFEST = "manifest.json"
 
-log = logging.getLogger(__name__)
-
 
 class _Corrupt(Exception):
     """A cache entry that cannot be trusted."""
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used as asked: the load went on without it, or rebuilt an entry.
+
+    The frames and report are those of an uncached load; only speed is lost.
+
+    Examples
+    --------
+    >>> issubclass(CacheWarning, UserWarning)
+    True
+    """
+
+
+def _warn(message: str) -> None:
+    # stacklevel: the caller of read_webhooks (here, the store, api._load, read_webhooks).
+    warnings.warn(message, CacheWarning, stacklevel=5)
+
+
+def open_store(root: str | os.PathLike) -> CacheStore | None:
+    """The cache in ``root``, or None (with one :class:`CacheWarning`) when it cannot be used.
+
+    A missing directory is made; a path that is a file, a broken link or a folder
+    that cannot be written to gives an uncached load, never an error.
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> open_store(tempfile.mkdtemp()) is not None
+    True
+    >>> with tempfile.NamedTemporaryFile() as not_a_folder, warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", CacheWarning)
+    ...     open_store(not_a_folder.name) is None
+    True
+    """
+    try:
+        return CacheStore(root)
+    except OSError as exc:
+        _warn(
+            f"groupkit cache: cannot use {os.fspath(root)!r} ({exc}); this load is not cached."
+            f" Point cache= or {ENV_VAR} at a folder you can write to, or pass cache=False."
+        )
+        return None
 
 
 @functools.cache
@@ -202,6 +252,8 @@ class CacheStore:
         for level in ("files", "archives", "tmp"):
             (self.root / level).mkdir(parents=True, exist_ok=True)
         self._sweep_scratch()
+        # Set by the first write that fails: one warning, then no more writes.
+        self.unwritable: OSError | None = None
 
     # ----------------------------------------------------------------- keys
 
@@ -300,12 +352,32 @@ class CacheStore:
     ) -> None:
         """Write an entry atomically: into scratch, manifest last, then one rename.
 
+        A cache that cannot be written to costs one :class:`CacheWarning` and no
+        entry: the load itself never fails for it.
+
         ``raw`` writes uncompressed Arrow IPC files with CRC-32s of their bytes in the
         manifest instead of Parquet: whole-archive entries, which are read back by
         mapping them (no decoding), so a reload costs little more than the checksum.
         """
-        if entry.exists():
+        if self.unwritable is not None:
             return
+        try:
+            self._write_entry_now(entry, manifest, tables, raw)
+        except OSError as exc:
+            self.unwritable = exc
+            _warn(
+                f"groupkit cache: cannot write to {os.fspath(self.root)!r} ({exc}); this load"
+                f" is not cached. Point cache= or {ENV_VAR} at a folder you can write to,"
+                " or pass cache=False."
+            )
+
+    def _write_entry_now(
+        self, entry: Path, manifest: dict, tables: dict[str, pa.Table], raw: bool
+    ) -> None:
+        if entry.is_dir() and not entry.is_symlink():
+            return  # another load wrote it (if it is damaged, the next read rebuilds it)
+        if os.path.lexists(entry):
+            self._discard(entry, _Corrupt("not a cache entry (junk at its path)"))
         scratch = self.root / "tmp" / f"{entry.name}-{uuid.uuid4().hex}"
         scratch.mkdir(parents=True)
         try:
@@ -317,7 +389,7 @@ class CacheStore:
                 if raw:
                     listed[name]["crc32"] = _checksums(path)
             body = {"format": FORMAT, "version": parser_version(), **manifest, "tables": listed}
-            (scratch / _MANIFEST).write_bytes(json.dumps(body).encode())
+            (scratch / _MANIFEST).write_bytes(_sealed(json.dumps(body).encode()))
             try:
                 os.rename(scratch, entry)
             except OSError:
@@ -328,18 +400,26 @@ class CacheStore:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _read_entry(self, entry: Path) -> tuple[dict, dict[str, pa.Table]]:
-        if not entry.is_dir():
+        if not os.path.lexists(entry):
             raise FileNotFoundError(entry)
+        if entry.is_symlink() or not entry.is_dir():
+            raise _Corrupt("not a cache entry (junk at its path)")
         try:
-            manifest = json.loads((entry / _MANIFEST).read_bytes())
+            manifest = _unsealed(_regular_file_bytes(entry / _MANIFEST))
         except FileNotFoundError as exc:
             raise _Corrupt("manifest.json is missing (a half-written entry)") from exc
         if manifest.get("format") != FORMAT or manifest.get("version") != parser_version():
             raise _Corrupt("written by another version of groupkit")
+        if not isinstance(manifest.get("tables"), dict):
+            raise _Corrupt("manifest.json lists no tables")
         tables = {}
         for name, info in manifest["tables"].items():
+            if name not in schema.FRAMES or not isinstance(info, dict):
+                raise _Corrupt(f"manifest.json lists an unknown table {name!r}")
             raw = "crc32" in info
             path = entry / f"{name}.{'arrow' if raw else 'parquet'}"
+            if not stat.S_ISREG(path.lstat().st_mode):
+                raise _Corrupt(f"{path.name} is not a regular file")
             if path.stat().st_size != info["bytes"]:
                 raise _Corrupt(f"{path.name} is {path.stat().st_size} bytes, not {info['bytes']}")
             if raw:
@@ -355,11 +435,14 @@ class CacheStore:
         return manifest, tables
 
     def _discard(self, entry: Path, why: BaseException) -> None:
-        log.warning("groupkit cache: rebuilding %s (%s)", entry, why)
+        _warn(f"groupkit cache: rebuilding {os.fspath(entry)!r} ({why})")
         grave = self.root / "tmp" / f"dead-{uuid.uuid4().hex}"
         with contextlib.suppress(OSError):
             os.rename(entry, grave)
-            shutil.rmtree(grave, ignore_errors=True)
+            if grave.is_dir() and not grave.is_symlink():
+                shutil.rmtree(grave, ignore_errors=True)
+            else:
+                grave.unlink()
 
     def _sweep_scratch(self) -> None:
         now = time.time()
@@ -369,7 +452,49 @@ class CacheStore:
                     shutil.rmtree(path, ignore_errors=True)
 
 
-_READ_ERRORS = (OSError, pa.ArrowException, ValueError, KeyError, TypeError)
+# What reading a damaged entry can raise (the manifest is checksummed, so these
+# are for damage a checksum cannot see: a file swapped for another entry's).
+_READ_ERRORS = (
+    OSError,
+    pa.ArrowException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+)
+_SEAL = b"\nsha256:"
+
+
+def _sealed(body: bytes) -> bytes:
+    """The manifest's bytes followed by their SHA-256, as the data files carry CRC-32s."""
+    return body + _SEAL + hashlib.sha256(body).hexdigest().encode() + b"\n"
+
+
+def _unsealed(data: bytes) -> dict:
+    """The manifest in :func:`_sealed` bytes; _Corrupt unless its checksum matches."""
+    body, seal, digest = data.rpartition(_SEAL)
+    if not seal or digest != hashlib.sha256(body).hexdigest().encode() + b"\n":
+        raise _Corrupt("manifest.json fails its checksum")
+    manifest = json.loads(body)
+    if not isinstance(manifest, dict):
+        raise _Corrupt("manifest.json is not an object")
+    return manifest
+
+
+def _regular_file_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; _Corrupt for anything but a regular file (reading a
+    FIFO would wait for a writer for good)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Corrupt(f"{path.name} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
 
 
 def _write_table(table: pa.Table, path: Path) -> None:

@@ -12,11 +12,15 @@ import contextlib
 import ctypes
 import gc
 import mmap
+import multiprocessing
 import os
+import signal
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import IO
 
 import pyarrow as pa
@@ -137,8 +141,13 @@ def work_size(f: sources.SourceFile) -> int:
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
-def worker_started() -> None:
-    """Set up a worker process: keep freed memory for the next block.
+def worker_started(parent: int | None = None) -> None:
+    """Set up a worker process: end with ``parent``, keep freed memory for the next block.
+
+    A worker must not outlive the load: killed with SIGKILL, the main process
+    cannot stop its pool, and forked workers, which hold both ends of the pool's
+    pipes, would wait on them for good.  On Linux the kernel kills the worker when
+    its parent ends (``PR_SET_PDEATHSIG``); elsewhere a thread watches the parent.
 
     Each block allocates and frees the same few large buffers (the block's bytes,
     the lane's columns, Arrow's copies).  By default glibc serves those with fresh
@@ -148,11 +157,71 @@ def worker_started() -> None:
     for one load, so keeping its heap at its peak costs nothing after; the
     caller's own process is left alone.
     """
+    if parent is not None:
+        _end_with(parent)
     if sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL("libc.so.6")
             libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
             libc.mallopt(_M_TRIM_THRESHOLD, 512 << 20)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_PARENT_POLL_S = 0.5
+
+
+def _end_with(parent: int) -> None:
+    """Make this process end when ``parent`` does."""
+    armed = False
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if os.getppid() != parent:  # the parent ended before the signal was armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers end with this process and with the load.
+
+    On normal exit the pool is shut down as usual.  On an exception (a
+    ``KeyboardInterrupt`` above all) the queued work is cancelled and the workers
+    are killed rather than left to finish blocks nobody will read.
+    """
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=worker_started, initargs=(os.getpid(),)
+    )
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what ``pool`` has queued and kill its workers, then wait for them."""
+    # ProcessPoolExecutor has no public way to kill its workers before Python 3.14.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(5)
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=True)
 
 
 def give_back_memory() -> None:
@@ -263,10 +332,30 @@ def run_spooled(fidx: int, seq: int, spooled: str, path: str, first_line: int) -
 
 def spool_dir(spill: str | None) -> contextlib.AbstractContextManager[str]:
     """Where decompressed gzip blocks wait for a worker: the shared-memory folder,
-    else a temporary folder (either outlives every job that reads from it)."""
+    else a locked scratch folder in the temporary directory (either outlives every
+    job that reads from it, and a killed load's is swept by the next)."""
     if spill is not None:
         return contextlib.nullcontext(spill)
-    return tempfile.TemporaryDirectory(prefix="groupkit-")
+    return _temp_scratch()
+
+
+@contextlib.contextmanager
+def _temp_scratch() -> Iterator[str]:
+    with handover.scratch_dir(tempfile.gettempdir()) as where:
+        if where is not None:
+            yield where
+            return
+    with tempfile.TemporaryDirectory(prefix="groupkit-") as where:
+        yield where
+
+
+def sweep_scratch() -> None:
+    """Remove the scratch folders of loads that were killed: in shared memory, or in
+    the temporary directory where there is none (see :func:`spool_dir`)."""
+    if os.path.isdir(handover.SHM) and os.access(handover.SHM, os.W_OK):
+        handover.sweep_scratch(handover.SHM)
+    else:
+        handover.sweep_scratch(tempfile.gettempdir())
 
 
 def _parallel_gzip(submit, fidx, f, pending, drain, limit, spool: str) -> Iterator[Part]:

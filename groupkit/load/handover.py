@@ -24,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -72,18 +74,100 @@ def _flat(table: pa.Table) -> bool:
     )
 
 
+SHM = "/dev/shm"
+_PREFIX = "groupkit-scratch-"
+
+
 @contextlib.contextmanager
-def scratch_dir() -> Iterator[str | None]:
-    """A scratch folder in shared memory (``/dev/shm``), or None where there is none."""
-    base = "/dev/shm"
-    if not (os.path.isdir(base) and os.access(base, os.W_OK)):
+def scratch_dir(base: str | None = SHM) -> Iterator[str | None]:
+    """A scratch folder in ``base`` (shared memory), or None where there is none.
+
+    The folder is named ``groupkit-scratch-<pid>-<random>`` and held under an exclusive
+    ``flock`` for as long as its load (and any worker forked from it) lives: a load
+    killed with SIGKILL cannot remove it, and :func:`sweep_scratch` removes it on the
+    next load by taking that lock.  The lock is taken before the folder gets its
+    name, so a sweep never sees a live load's folder unlocked.
+    """
+    if base is None or not (os.path.isdir(base) and os.access(base, os.W_OK)):
         yield None
         return
-    where = tempfile.mkdtemp(prefix="groupkit-", dir=base)
+    sweep_scratch(base)
+    fresh = tempfile.mkdtemp(prefix=f".{_PREFIX}", dir=base)
+    fd = os.open(fresh, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        _lock(fd, blocking=True)
+        where = os.path.join(base, f"{_PREFIX}{os.getpid()}-{os.path.basename(fresh)[-8:]}")
+        os.rename(fresh, where)
+    except BaseException:
+        os.close(fd)
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     try:
         yield where
     finally:
         shutil.rmtree(where, ignore_errors=True)
+        os.close(fd)
+
+
+def sweep_scratch(base: str = SHM) -> list[str]:
+    """Remove the scratch folders in ``base`` whose load is gone; returns their paths.
+
+    A folder is gone when nobody holds its lock: the process that made it, and
+    every worker it forked, have ended (killed, most likely: a load that ends
+    removes its own).  Other users' folders, and live ones, are left alone.
+    """
+    removed = []
+    try:
+        names = [n for n in os.listdir(base) if n.startswith("groupkit-")]
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(base, name)
+        if not _OURS.fullmatch(name) and not (
+            base == SHM and _OLD_STYLE.fullmatch(name) and _older_than(path, _OLD_STYLE_S)
+        ):
+            continue  # not a scratch folder, or an older groupkit's: no lock to tell
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            continue
+        try:
+            if _lock(fd, blocking=False):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
+
+
+# The folders scratch_dir names.  Older groupkits named theirs groupkit-<random>
+# in /dev/shm, without a lock: those are swept only once they are a day old.
+_OURS = re.compile(re.escape(_PREFIX) + r"\d+-[A-Za-z0-9_]{8}")
+_OLD_STYLE = re.compile(r"groupkit-[a-z0-9_]{8}")
+_OLD_STYLE_S = 24 * 3600
+
+
+def _older_than(path: str, seconds: float) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime > seconds
+    except OSError:
+        return False
+
+
+def _lock(fd: int, *, blocking: bool) -> bool:
+    """Take an exclusive flock on ``fd``; False when another process holds one.
+
+    Where there is no ``flock`` (Windows), nothing is locked and nothing swept.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError:
+        return False
+    return True
 
 
 def spill(tables: dict[str, pa.Table], where: str, stem: str) -> Spilled | None:

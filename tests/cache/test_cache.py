@@ -190,7 +190,8 @@ def test_a_truncated_entry_is_detected_and_rebuilt(tmp_path, parses, level, pars
     (table,) = _entries(root, level)[0].glob("statuses.*")  # .arrow or .parquet
     table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
     parses.clear()
-    got = groupkit.read_webhooks(path, cache=root, workers=1)
+    with pytest.warns(cache.CacheWarning, match="rebuilding"):
+        got = groupkit.read_webhooks(path, cache=root, workers=1)
     assert parses == parsed
     assert_same_archive(got, fresh)
     # ... and the rebuilt entry serves the next load.
@@ -210,7 +211,8 @@ def test_a_flipped_byte_fails_the_checksum_and_is_rebuilt(tmp_path, parses):
     data[data.index(b"wamid.150") + 8] ^= 0x01
     table.write_bytes(bytes(data))
     parses.clear()
-    got = groupkit.read_webhooks(path, cache=root, workers=1)
+    with pytest.warns(cache.CacheWarning, match="fails its checksum"):
+        got = groupkit.read_webhooks(path, cache=root, workers=1)
     assert_same_archive(got, fresh)
 
 
@@ -251,7 +253,8 @@ def test_an_entry_without_its_manifest_is_never_served(tmp_path, parses):
         for entry in _entries(root, level):
             (entry / "manifest.json").unlink()
     parses.clear()
-    got = groupkit.read_webhooks(path, cache=root, workers=1)
+    with pytest.warns(cache.CacheWarning, match="manifest.json is missing"):
+        got = groupkit.read_webhooks(path, cache=root, workers=1)
     assert parses == ["a.ndjson"]
     assert got.statuses["message_id"].tolist() == ["wamid.A"]
 
@@ -270,7 +273,8 @@ def test_blocks_parsed_in_parallel_are_cached_with_file_relative_lines(tmp_path,
     groupkit.read_webhooks(path, cache=tmp_path / "c", workers=2)
     for entry in _entries(tmp_path / "c", "archives"):  # read the per-file entry
         (entry / "manifest.json").unlink()
-    got = groupkit.read_webhooks(path, cache=tmp_path / "c", workers=1)
+    with pytest.warns(cache.CacheWarning, match="manifest.json is missing"):
+        got = groupkit.read_webhooks(path, cache=tmp_path / "c", workers=1)
     assert [r.line for r in got.report.rejects] == [96]
     assert got.report.duplicates["statuses"] == 1
     assert_same_archive(got, fresh)
