@@ -9,6 +9,7 @@ dtypes and drops exact redeliveries.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -178,30 +179,9 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
     tables: dict[str, pa.Table] = {}
     bad_records: dict[tuple[int, int], str] = {}
     for frame, rows in sink.rows.items():
-        cols = columns(frame, rows)
-        dtypes = schema.dtypes(frame)
-        arrays = {}
-        for name in RAW_COLUMNS[frame]:
-            values = cols[name]
-            if name in ("_file", "_loc"):
-                arrays[name] = pa.array(values, type=pa.int64())
-                continue
-            dtype = dtypes[name]
-            if values and values.count(None) == len(values):
-                arrays[name] = nulls(len(values), _ARROW[dtype])
-                continue
-            if dtype in (schema.STR, schema.CAT):
-                arr, bad = _to_text(values)
-            elif dtype == schema.BOOL:
-                arr, bad = _to_bool(values)
-            else:
-                arr, bad = _to_int64(values)
-            for i in bad:
-                key = (cols["_file"][i], cols["_loc"][i])
-                reason = f"{_what(frame, name)} {_problem(dtype, values[i])}"
-                bad_records.setdefault(key, reason)
-            arrays[name] = arr
-        tables[frame] = pa.table(arrays)
+        # Most blocks leave some frames empty (sends, other changes): those tables
+        # are built once per process, not a column at a time per block.
+        tables[frame] = _frame_table(frame, rows, bad_records) if rows else _empty_table(frame)
     if sink.lane:
         tables["statuses"] = _with_lane(tables["statuses"], sink.lane)
     # Errors of statuses are added after the walk: put every error back in reading
@@ -221,6 +201,45 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
             tables[frame] = table.filter(pc.invert(hit))
         rejects = [(f, loc, reason, "") for (f, loc), reason in bad_records.items()]
     return {frame: _encode_categories(frame, table) for frame, table in tables.items()}, rejects
+
+
+def _frame_table(frame: str, rows: list, bad_records: dict[tuple[int, int], str]) -> pa.Table:
+    """One frame's rows as an Arrow table; records with unreadable values go to
+    ``bad_records`` (first reason kept)."""
+    cols = columns(frame, rows)
+    dtypes = schema.dtypes(frame)
+    arrays = {}
+    empty: dict[pa.DataType, pa.Array] = {}
+    for name in RAW_COLUMNS[frame]:
+        values = cols[name]
+        if name in ("_file", "_loc"):
+            arrays[name] = pa.array(values, type=pa.int64())
+            continue
+        dtype = dtypes[name]
+        if values and values.count(None) == len(values):
+            kind = _ARROW[dtype]
+            if kind not in empty:
+                empty[kind] = nulls(len(values), kind)
+            arrays[name] = empty[kind]
+            continue
+        if dtype in (schema.STR, schema.CAT):
+            arr, bad = _to_text(values)
+        elif dtype == schema.BOOL:
+            arr, bad = _to_bool(values)
+        else:
+            arr, bad = _to_int64(values)
+        for i in bad:
+            key = (cols["_file"][i], cols["_loc"][i])
+            reason = f"{_what(frame, name)} {_problem(dtype, values[i])}"
+            bad_records.setdefault(key, reason)
+        arrays[name] = arr
+    return pa.table(arrays)
+
+
+@functools.cache
+def _empty_table(frame: str) -> pa.Table:
+    """A frame's table with no rows, exactly as :func:`_frame_table` builds it."""
+    return _encode_categories(frame, _frame_table(frame, [], {}))
 
 
 def _with_lane(walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
@@ -386,6 +405,9 @@ def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Da
     if not candidates.any():
         return df, df.iloc[:0]
     sub = df.loc[candidates]
+    # A column empty on every candidate tells none apart: most of a frame's columns
+    # are (contacts, envelope, extra on statuses), and grouping on them is the cost.
+    cols = [c for c in cols if sub[c].notna().any()]
     nth = sub.groupby([*cols, "source"], dropna=False, observed=True, sort=False).cumcount()
     sub = sub.assign(_nth=nth.to_numpy())
     received = sub["received_at"] if "received_at" in sub.columns else None

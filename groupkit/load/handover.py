@@ -271,9 +271,14 @@ def unspill(spilled: Spilled) -> dict[str, pa.Table]:
         file_no, start, size = where
         return empty if not size else maps[file_no].slice(start, size)
 
+    empties: dict[tuple[pa.DataType, int], pa.Array] = {}  # one per type and length
+
     def array(type_: pa.DataType, c: Chunk) -> pa.Array:
         if c.buffers is None:
-            return nulls(c.length, type_)
+            key = (type_, c.length)
+            if key not in empties:
+                empties[key] = nulls(c.length, type_)
+            return empties[key]
         buffers = [buffer(w) for w in c.buffers]
         if c.dictionary is None:
             return pa.Array.from_buffers(type_, c.length, buffers, c.null_count, c.offset)
