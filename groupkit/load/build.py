@@ -345,11 +345,15 @@ def to_frame(frame: str, table: pa.Table, sources: pa.Array) -> pd.DataFrame:
     """A pandas frame with the schema's dtypes from one frame's concatenated Arrow table."""
     dtypes = schema.dtypes(frame)
     arrays = {}
+    empty: dict[str, object] = {}  # all-null number and time columns, built in pandas
     for name, dtype in dtypes.items():
         if name == "source":
             arrays[name] = sources
             continue
         col = table[name]
+        if dtype in _EMPTY_IN_PANDAS and col.null_count == len(col):
+            empty[name] = _EMPTY_IN_PANDAS[dtype](len(col))
+            continue
         if dtype == schema.STR and pa.types.is_null(col.type):
             col = col.cast(pa.large_string())
         if dtype == schema.TS:
@@ -359,7 +363,26 @@ def to_frame(frame: str, table: pa.Table, sources: pa.Array) -> pd.DataFrame:
         elif dtype == schema.CAT:
             col = text_categories(col)
         arrays[name] = col
-    return arrow_to_pandas(pa.table(arrays))
+    df = arrow_to_pandas(pa.table(arrays))
+    if empty:
+        # Arrow converts a null integer or time column value by value; these are
+        # made whole, then put back in the schema's order.
+        df = df.assign(**empty)[list(dtypes)]
+    return df
+
+
+def _no_ints(n: int) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+
+
+def _no_times(unit: str):
+    def build(n: int) -> pd.arrays.DatetimeArray:
+        return pd.array(np.full(n, np.datetime64("NaT", unit)), dtype=f"datetime64[{unit}, UTC]")
+
+    return build
+
+
+_EMPTY_IN_PANDAS = {schema.INT: _no_ints, schema.TS: _no_times("s"), schema.TS_MS: _no_times("ms")}
 
 
 _NO_CATEGORIES = pd.CategoricalDtype(pd.Index([], dtype="str"))

@@ -447,9 +447,9 @@ def _reader(frame: str) -> Callable[[list], list[tuple]]:
 def _read_declared(frame: str, rows: list) -> dict[str, list]:
     """Every path-declared column of ``frame``: one pass over each row."""
     names = _plan(frame).names
-    table = _reader(frame)(rows)
-    if not table:
+    if not rows:  # no reader to compile (the main process often has no rows)
         return {name: [] for name in names}
+    table = _reader(frame)(rows)
     return dict(zip(names, map(list, zip(*table, strict=True)), strict=True))
 
 
