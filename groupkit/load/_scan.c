@@ -901,6 +901,16 @@ done:
 
 PyDoc_STRVAR(newlines_doc, "newlines(buffer) -> int\n\nThe number of newline bytes in a buffer.");
 
+static Py_ssize_t count_byte(const char *s, const char *end, char c)
+{
+    Py_ssize_t n = 0;
+    while ((s = memchr(s, c, (size_t)(end - s))) != NULL) {
+        n++;
+        s++;
+    }
+    return n;
+}
+
 static PyObject *scan_newlines(PyObject *self, PyObject *arg)
 {
     (void)self;
@@ -908,13 +918,26 @@ static PyObject *scan_newlines(PyObject *self, PyObject *arg)
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE))
         return NULL;
     const char *s = view.buf, *end = s + view.len;
-    Py_ssize_t n = 0;
+    Py_ssize_t n;
     Py_BEGIN_ALLOW_THREADS
-    while ((s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
-        n++;
-        s++;
-    }
+    n = count_byte(s, end, '\n');
     Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(n);
+}
+
+PyDoc_STRVAR(brackets_doc, "brackets(buffer) -> int\n\n"
+"The number of '{' and '[' bytes in a buffer (strings included): a bound on how\n"
+"deep its JSON can nest, found with memchr.");
+
+static PyObject *scan_brackets(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE))
+        return NULL;
+    const char *s = view.buf, *end = s + view.len;
+    Py_ssize_t n = count_byte(s, end, '{') + count_byte(s, end, '[');
     PyBuffer_Release(&view);
     return PyLong_FromSsize_t(n);
 }
@@ -922,6 +945,7 @@ static PyObject *scan_newlines(PyObject *self, PyObject *arg)
 static PyMethodDef methods[] = {
     {"statuses", scan_statuses, METH_VARARGS, statuses_doc},
     {"newlines", scan_newlines, METH_O, newlines_doc},
+    {"brackets", scan_brackets, METH_O, brackets_doc},
     {NULL, NULL, 0, NULL},
 };
 

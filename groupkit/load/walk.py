@@ -104,7 +104,15 @@ def too_deep(raw: bytes | memoryview) -> bool:
     Counting brackets first keeps it cheap: few records hold more than 64.
     """
     data = raw if raw.__class__ is bytes else bytes(raw)
-    return data.count(b"{") + data.count(b"[") > MAX_DEPTH and nesting(data) > MAX_DEPTH
+    return _brackets(data) > MAX_DEPTH and nesting(data) > MAX_DEPTH
+
+
+try:  # memchr in C: a tenth of bytes.count's cost on the walker's every line
+    from groupkit.load._scan import brackets as _brackets
+except ImportError:  # pragma: no cover - installed without a C compiler
+
+    def _brackets(data: bytes) -> int:
+        return data.count(b"{") + data.count(b"[")
 
 
 # --------------------------------------------------------------------------- reasons

@@ -276,3 +276,10 @@ def test_a_column_whose_first_value_comes_late_in_a_block_reads_the_same(first):
     got = a.statuses["biz_opaque_callback_data"]
     want = [f"cb{r}" if r >= first and r % 3 == first % 3 else None for r in range(20)]
     assert [None if pd.isna(v) else v for v in got] == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_the_bracket_count_in_c_agrees_with_python(data):
+    """The walker bounds a line's nesting by its count of '{' and '[' (memchr in C)."""
+    assert _lane._scan.brackets(data) == data.count(b"{") + data.count(b"[")
