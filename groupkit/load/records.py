@@ -43,11 +43,11 @@ def walk_file_bytes(data: bytes, fidx: int, sink: Sink) -> Layout:
         return Layout("lines")
     if problems:
         sink.records += 1
-        what = "is cut off" if problems[-1][1].final else "may be damaged"
         reason = "; ".join(p.reason for _, p in problems)
-        sink.rejects.append((fidx, 1, f"{reason}: the JSON document {what}", excerpt(data)))
         if problems[-1][1].final:
+            sink.rejects.append((fidx, 1, f"{reason}: the JSON document is cut off", excerpt(data)))
             return Layout("single")
+        sink.rejects.append((fidx, 0, reason, ""))  # the document as a whole, read on
     names = walk_document(data, fidx, sink)
     start = sources.text_start(data)
     first = data[start : start + 1]

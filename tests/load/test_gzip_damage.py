@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 
 import pandas as pd
@@ -155,3 +156,56 @@ def test_a_truncated_gzip_has_the_same_reject_on_every_path(
     intact = before.count(b"\n")
     reason = "gzip stream is truncated: this last record is cut off"
     check(every_path(tmp_path, blob, monkeypatch), ids(range(intact)), [(intact + 1, reason)])
+
+
+def _damaged() -> dict[str, bytes]:
+    small = b"".join(LINES[:200])
+    crc = bytearray(gzip.compress(small))
+    crc[-6] ^= 0x01
+    length = bytearray(gzip.compress(small))
+    length[-2] ^= 0x01
+    flipped = bytearray(gzip.compress(small))
+    flipped[len(flipped) // 2] ^= 0xFF
+    good = gzip.compress(small)
+    return {
+        "crc then a member": bytes(crc) + good,
+        "length then a member": bytes(length) + good,
+        "flipped": bytes(flipped),
+        "truncated": good[: len(good) // 2],
+        "junk after": good + b"junk",
+        "padding": good + b"\x00" * 100,
+    }
+
+
+@pytest.mark.parametrize("name", list(_damaged()))
+def test_the_gzip_reader_gives_the_same_bytes_and_problems_however_it_is_chunked(name):
+    blob = _damaged()[name]
+    seen = []
+    for step, most in [(1, 0), (7, 100), (4096, 0), (1 << 20, 4096), (1 << 20, 0)]:
+        data, problems = b"", []
+        for out in _sources.gzip_pieces(io.BytesIO(blob).read, step, most):
+            if isinstance(out, _sources.GzipProblem):
+                problems.append((len(data), out))
+            else:
+                data += out
+        seen.append((data, problems))
+    assert all(s == seen[0] for s in seen)
+    data, problems = seen[0]
+    # Truth from zlib on the undamaged parts: a failed check keeps the member whole.
+    if name.endswith("then a member"):
+        assert data == b"".join(LINES[:200]) * 2
+        assert [(at, p.final) for at, p in problems] == [(len(data) // 2, False)]
+    elif name in ("junk after", "padding"):
+        assert data == b"".join(LINES[:200])
+        assert len(problems) == (name == "junk after")
+
+
+def test_a_gzipped_json_array_with_a_bad_crc_keeps_its_webhooks(tmp_path, monkeypatch):
+    array = b"[" + b",".join(line.rstrip(b"\n") for line in LINES[:5]) + b"]"
+    blob = bytearray(gzip.compress(array))
+    blob[-6] ^= 0x01
+    archives = every_path(tmp_path, bytes(blob), monkeypatch, streamed=False)
+    for archive in archives.values():
+        assert sorted(archive.statuses["message_id"]) == ids(range(5))
+        assert [r.reason[: len(CRC_FAILS)] for r in archive.report.rejects] == [CRC_FAILS]
+        assert archive.report.records_read == 6
