@@ -28,7 +28,7 @@ import pyarrow as pa
 from groupkit.load import handover, lane, sources
 from groupkit.load.build import block_tables
 from groupkit.load.parts import Layout, Part, add_sources
-from groupkit.load.records import cut_tail, walk_file_bytes, walk_lines
+from groupkit.load.records import cut_tail, gzip_reject, lines_before, walk_file_bytes, walk_lines
 from groupkit.load.walk import Sink
 
 PARALLEL_MIN_BYTES = 24 << 20
@@ -363,45 +363,73 @@ def _parallel_gzip(submit, fidx, f, pending, drain, limit, spool: str) -> Iterat
 
     Each block is written to a file in ``spool`` (shared memory where there is any)
     as it is decompressed, and a worker reads it from there: the main process never
-    holds a whole block, and nothing is pickled through the pool's pipe.
+    holds a whole block, and nothing is pickled through the pool's pipe. Damage is
+    met in the same bytes as a whole-file read (:func:`sources.gzip_pieces`), and
+    rejected on the same line with the same reason.
     """
     seq = size = lines = 0
     line = 1
     problem = None
     checked = False
+    partial = False  # the block so far ends inside a line
     name = os.path.join(spool, f"in-{fidx}-{seq}")
     block = open(name, "wb")  # noqa: SIM115 (closed below, or by the finally)
+
+    def send() -> None:
+        nonlocal seq, name, block, line, size, lines, partial
+        block.close()
+        pending.append((submit(run_spooled, fidx, seq, name, f.path, line), 0))
+        line += lines + partial
+        seq += 1
+        name = os.path.join(spool, f"in-{fidx}-{seq}")
+        block = open(name, "wb")  # noqa: SIM115
+        size = lines = 0
+        partial = False
+
     try:
         most = max(4096, min(1 << 20, sources.BLOCK_BYTES // 8))
-        for out in sources.decompressed_chunks(f.path, most):
-            if isinstance(out, str):
-                problem = out
-                break
-            if not checked:
-                whole = sources.not_text(out[: 1 << 16]) is not None
-                if whole or not sources.is_line_mode(out[: out.rfind(b"\n") + 1] or out):
-                    # Not NDJSON after all: one worker reads the whole file.
-                    pending.append((submit(run_file, fidx, f.path), f.size))
+        with open(f.path, "rb") as fh:
+            for out in sources.gzip_pieces(fh.read, 64 << 10, most):
+                if isinstance(out, sources.GzipProblem):
+                    if out.final:
+                        problem = out
+                        break
+                    # Damage after intact bytes: a part of its own, after them.
+                    if size:
+                        send()
+                    yield from drain(0)
+                    sink = Sink()
+                    gzip_reject(out, line - 1, line - 1, fidx, sink)
+                    yield Part(fidx, seq, 0, {}, sink.rejects, sink.records, Layout("lines"))
+                    seq += 1  # the open block keeps its (unique) file name
+                    continue
+                if not checked:
+                    if out[:3] == b"\xef\xbb\xbf":
+                        out = out[3:]
+                    whole = sources.not_text(out[: 1 << 16]) is not None
+                    if whole or not sources.is_line_mode(out[: out.rfind(b"\n") + 1] or out):
+                        # Not NDJSON after all: one worker reads the whole file.
+                        pending.append((submit(run_file, fidx, f.path), f.size))
+                        yield from drain(limit)
+                        return
+                    checked = True
+                if not out:
+                    continue
+                # Once the block is full, it ends at the last newline of this piece.
+                view = memoryview(out)
+                cut = out.rfind(b"\n") + 1 if size + len(out) >= sources.BLOCK_BYTES else 0
+                head = view[:cut] if cut else view
+                block.write(head)
+                lines += sources.newlines(head)
+                size += len(out)
+                partial = out[-1:] != b"\n"
+                if cut:
+                    rest = view[cut:]  # no newline in it
+                    size, partial = len(out) - cut, False
+                    send()
+                    block.write(rest)
+                    size, partial = len(rest), bool(len(rest))
                     yield from drain(limit)
-                    return
-                checked = True
-            # Once the block is full, it ends at the last newline of this piece.
-            view = memoryview(out)
-            cut = out.rfind(b"\n") + 1 if size + len(out) >= sources.BLOCK_BYTES else 0
-            head = view[:cut] if cut else view
-            block.write(head)
-            lines += sources.newlines(head)
-            size += len(out)
-            if cut:
-                block.close()
-                pending.append((submit(run_spooled, fidx, seq, name, f.path, line), 0))
-                line += lines
-                seq += 1
-                name = os.path.join(spool, f"in-{fidx}-{seq}")
-                block = open(name, "wb")  # noqa: SIM115
-                block.write(view[cut:])  # no newline in it
-                size, lines = len(out) - cut, 0
-                yield from drain(limit)
         block.close()
         with open(name, "rb") as fh:
             buf = fh.read()
@@ -409,8 +437,11 @@ def _parallel_gzip(submit, fidx, f, pending, drain, limit, spool: str) -> Iterat
     finally:
         block.close()
     sink = Sink()
-    if problem:
-        buf = cut_tail(buf, problem, fidx, sink, streamed=True)
+    if problem is not None and problem.cut:
+        buf = cut_tail(buf, problem.reason, fidx, sink, before=line - 1)
+    elif problem is not None:
+        gzip_reject(problem, line - 1 + lines_before(buf, len(buf)), 0, fidx, sink)
+        sink.rejects = [(i, 1, reason, ex) for i, _, reason, ex in sink.rejects]
     if buf:
         pending.append((submit(run_block, fidx, seq, buf, f.path, line), 0))
         seq += 1

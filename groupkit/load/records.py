@@ -20,26 +20,34 @@ _WEBHOOK_KEYS = (b'"entry"', b'"object"', b'"body"', b'"payload"')
 
 def walk_file_bytes(data: bytes, fidx: int, sink: Sink) -> Layout:
     """Walk a whole file's bytes (gzip or not, any format); returns its layout."""
-    problem = None
+    problems: list[tuple[int, sources.GzipProblem]] = []
     if data[:2] == sources.GZIP_MAGIC:
-        data, problem = sources.gunzip(data)
+        data, problems = sources.gunzip(data)
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
+        problems = [(max(0, at - 3), p) for at, p in problems]
     if (why := sources.not_text(data[: 1 << 16])) is not None:
         sink.records += 1
         sink.rejects.append((fidx, 1, why, excerpt(data[:0])))
         return Layout("single")
     if sources.is_line_mode(data):
-        if problem:
-            data = cut_tail(data, problem, fidx, sink)
+        cut = problems[-1][1] if problems and problems[-1][1].cut else None
+        if cut is not None:
+            data = cut_tail(data, cut.reason, fidx, sink)
         line = 1
         for block in sources.iter_line_blocks(data):
             line += walk_lines(block, fidx, sink, line)
+        for at, problem in problems:
+            if problem is not cut:
+                gzip_reject(problem, lines_before(data, at), 0, fidx, sink)
         return Layout("lines")
-    if problem:
+    if problems:
         sink.records += 1
-        sink.rejects.append((fidx, 1, f"{problem}: the JSON document is cut off", excerpt(data)))
-        return Layout("single")
+        reason = "; ".join(p.reason for _, p in problems)
+        if problems[-1][1].final:
+            sink.rejects.append((fidx, 1, f"{reason}: the JSON document is cut off", excerpt(data)))
+            return Layout("single")
+        sink.rejects.append((fidx, 0, reason, ""))  # the document as a whole, read on
     names = walk_document(data, fidx, sink)
     start = sources.text_start(data)
     first = data[start : start + 1]
@@ -48,23 +56,41 @@ def walk_file_bytes(data: bytes, fidx: int, sink: Sink) -> Layout:
     return Layout("array" if first == b"[" else "single")
 
 
-def cut_tail(data: bytes, problem: str, fidx: int, sink: Sink, *, streamed: bool = False) -> bytes:
+def lines_before(data: bytes | memoryview, at: int) -> int:
+    """Lines (an unterminated last one included) in the first ``at`` bytes of ``data``."""
+    if at <= 0:
+        return 0
+    return sources.newlines(memoryview(data)[:at]) + (data[at - 1 : at] != b"\n")
+
+
+def gzip_reject(problem: sources.GzipProblem, before: int, shift: int, fidx: int, sink: Sink):
+    """Reject the gzip damage met after ``before`` lines of a file, on the line after
+    them (addressed ``shift`` lines back, for a streamed file's part of its own)."""
+    sink.records += 1
+    reason = problem.reason
+    if problem.final:
+        reason = f"{reason}: records after line {before:,} are lost"
+    sink.rejects.append((fidx, before + 1 - shift, reason, ""))
+
+
+def cut_tail(
+    data: bytes, problem: str, fidx: int, sink: Sink, *, before: int | None = None
+) -> bytes:
     """Reject the record a broken gzip stream cut off, and return the intact lines.
 
     A streamed file's reject is addressed relative to a part of its own after the last
-    block (line 1 there); a whole file's by its line number.
+    block (line 1 there), with ``before`` the lines of the file ahead of ``data``; a
+    whole file's by its line number.
     """
     intact = data.rfind(b"\n") + 1
-    line = 1 if streamed else data.count(b"\n", 0, intact) + 1
+    line = (before or 0) + data.count(b"\n", 0, intact) + 1
     sink.records += 1
     tail = data[intact:]
     if tail.strip():
         reason = f"{problem}: this last record is cut off"
-    elif streamed:
-        reason = f"{problem}: records after this point are lost"
     else:
-        reason = f"{problem}: records after line {line - 1} are lost"
-    sink.rejects.append((fidx, line, reason, excerpt(tail)))
+        reason = f"{problem}: records after line {line - 1:,} are lost"
+    sink.rejects.append((fidx, 1 if before is not None else line, reason, excerpt(tail)))
     return data[:intact]
 
 

@@ -146,22 +146,126 @@ def not_an_archive(path: Path) -> str | None:
     return f"not a webhook archive (it starts with {start!r})"
 
 
-def gunzip(data: bytes) -> tuple[bytes, str | None]:
-    """Decompress every gzip member of ``data``; returns (bytes, problem or None)."""
-    parts: list[bytes] = []
-    while data:
-        d = zlib.decompressobj(wbits=31)
+@dataclass(frozen=True)
+class GzipProblem:
+    """Damage met while decompressing: ``reason`` for the reject; ``cut`` when a
+    member broke after giving output (its unterminated last record is cut off);
+    ``final`` when nothing after it can be read."""
+
+    reason: str
+    cut: bool = False
+    final: bool = True
+
+
+def _recover(saved, buf: bytes) -> tuple[bytes, int]:
+    """Everything a decompressor in state ``saved`` gives for ``buf`` before the byte
+    at which it raises, and the length of the shortest prefix of ``buf`` that raises.
+
+    zlib throws away the output of a call that raises: bisect on the input (only
+    damaged files come here) so that no intact byte is lost, however it is chunked.
+    """
+    good, bad = 0, len(buf)
+    while bad - good > 1:
+        mid = (good + bad) // 2
         try:
-            parts.append(d.decompress(data))
-            parts.append(d.flush())
+            saved.copy().decompress(buf[:mid])
+            good = mid
+        except zlib.error:
+            bad = mid
+    return saved.copy().decompress(buf[:good]), bad
+
+
+def gzip_pieces(read, step: int = 64 << 10, most: int = 0) -> Iterator[bytes | GzipProblem]:
+    """Decompressed pieces of a (multi-member) gzip stream read by ``read(step)``, with
+    a :class:`GzipProblem` where it is damaged; at most ``most`` bytes a piece (0:
+    any size). Every path reads gzip here, so the same damage gives the same bytes
+    and the same problems however the stream is chunked.
+
+    A member whose CRC-32 or length check fails has been decompressed whole: its
+    bytes are kept, with a problem, and the members after it are read. NUL padding
+    after the last member is ignored.
+
+    Examples
+    --------
+    >>> import gzip, io
+    >>> b"".join(gzip_pieces(io.BytesIO(gzip.compress(b"a\\n") * 2).read))
+    b'a\\na\\n'
+    """
+    d = None  # the member being read; None between members
+    after = False  # a member has ended: NUL padding may follow
+    made = drop = 0
+    buf = b""
+    while True:
+        if not buf:
+            buf = read(step)
+            if not buf:
+                if d is not None and not d.eof:
+                    yield GzipProblem("gzip stream is truncated", cut=made > 0)
+                return
+        if drop:
+            buf, drop = buf[drop:], max(0, drop - len(buf))
+            continue
+        if d is None or d.eof:
+            if d is not None or after:
+                buf = bytes(buf).lstrip(b"\x00")
+                if not buf:
+                    continue
+            d, made, after = zlib.decompressobj(wbits=31), 0, True
+        saved = d.copy()
+        try:
+            out = d.decompress(buf, most)
         except zlib.error as exc:
-            return b"".join(parts), f"gzip stream is corrupt: {exc}"
-        if not d.eof:
-            return b"".join(parts), "gzip stream is truncated"
-        data = d.unused_data
-        if data.strip(b"\x00") == b"":
-            break
-    return b"".join(parts), None
+            out, bad = _recover(saved, buf)
+            if out:
+                made += len(out)
+                yield out
+            text = str(exc)
+            if text.endswith(("incorrect data check", "incorrect length check")):
+                what = "CRC-32" if text.endswith("data check") else "length"
+                yield GzipProblem(
+                    f"gzip member fails its {what} check: the {made:,} bytes it holds "
+                    "were read as they are, and may be damaged",
+                    final=False,
+                )
+                # The length field after a failed CRC-32 is not checked: skip it.
+                skip = bad + (4 if what == "CRC-32" else 0)
+                buf, drop, d = buf[skip:], max(0, skip - len(buf)), None
+                continue
+            yield GzipProblem(f"gzip stream is corrupt: {exc}", cut=made > 0)
+            return
+        if out:
+            made += len(out)
+            yield out
+        buf = d.unused_data if d.eof else d.unconsumed_tail
+        if not buf and not d.eof and most:
+            # Output the last call had no room for, held inside zlib.
+            while out := d.decompress(b"", most):
+                made += len(out)
+                yield out
+
+
+def gunzip(data: bytes) -> tuple[bytes, list[tuple[int, GzipProblem]]]:
+    """Decompress every gzip member of ``data``; returns the bytes and the problems
+    met, each with the offset in those bytes where it was met."""
+    view = memoryview(data)
+    at = 0
+
+    def read(n: int) -> bytes:
+        nonlocal at
+        piece = view[at : at + n]
+        at += len(piece)
+        return piece
+
+    parts: list[bytes] = []
+    problems: list[tuple[int, GzipProblem]] = []
+    size = 0
+    for out in gzip_pieces(read, 4 << 20):
+        if isinstance(out, GzipProblem):
+            problems.append((size, out))
+        else:
+            parts.append(out)
+            size += len(out)
+    return b"".join(parts), problems
 
 
 # The first byte that is not JSON whitespace (found without copying a large file).
@@ -270,35 +374,6 @@ def file_ranges(path: str, file_size: int, size: int | None = None) -> list[tupl
             ranges.append((start, end))
             start = end
     return ranges
-
-
-def decompressed_chunks(path: str, most: int = 1 << 20) -> Iterator[bytes | str]:
-    """Decompressed pieces (at most ``most`` bytes each) of a (multi-member) gzip file;
-    a str at the end names a problem.
-
-    Bounded pieces: text compresses 10-40x, and large short-lived buffers fragment
-    the heap of a process that keeps running (the main process of a load).
-    """
-    d = zlib.decompressobj(wbits=31)
-    with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(64 << 10)
-            if not chunk:
-                if not d.eof:
-                    yield "gzip stream is truncated"
-                return
-            try:
-                while chunk:
-                    out = d.decompress(chunk, most)
-                    chunk = d.unconsumed_tail
-                    if d.eof and d.unused_data.strip(b"\x00"):
-                        chunk = d.unused_data  # another member follows
-                        d = zlib.decompressobj(wbits=31)
-                    if out:
-                        yield out
-            except zlib.error as exc:
-                yield f"gzip stream is corrupt: {exc}"
-                return
 
 
 # The name ``groupkit receive`` gives the one file it is still appending to; closed
