@@ -374,9 +374,11 @@ class CacheStore:
     def _write_entry_now(
         self, entry: Path, manifest: dict, tables: dict[str, pa.Table], raw: bool
     ) -> None:
-        if entry.is_dir() and not entry.is_symlink():
-            return  # another load wrote it (if it is damaged, the next read rebuilds it)
+        # One look at the path: a concurrent load may rename its finished entry into
+        # place at any moment, and a directory seen there is never junk.
         if os.path.lexists(entry):
+            if entry.is_dir() and not entry.is_symlink():
+                return  # another load wrote it (if it is damaged, the next read rebuilds it)
             self._discard(entry, _Corrupt("not a cache entry (junk at its path)"))
         scratch = self.root / "tmp" / f"{entry.name}-{uuid.uuid4().hex}"
         scratch.mkdir(parents=True)
