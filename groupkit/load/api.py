@@ -232,11 +232,13 @@ def _load(
                 submit = (
                     pool.submit if spill is None else partial(pool.submit, engine.spilled, spill)
                 )
-                parts = list(engine.parallel(submit, todo, workers, bar, spool))
+                parts = list(engine.parallel(submit, todo, workers, bar, spool, store is None))
         else:
-            for fidx, f in todo:
-                parts.append(engine.run_file(fidx, f.path))
-                bar.update(f.size)
+            # The cache stores a part per file: with it, each file is its own unit.
+            units = ([item] for item in todo) if store is not None else None
+            for batch in units or engine.batches(todo, lambda f: f.size):
+                parts.append(engine.run_files([(fidx, f.path) for fidx, f in batch]))
+                bar.update(sum(f.size for _, f in batch))
         if store is not None:
             bar.describe("caching webhooks")
             parts = _cache.merge_parts(parts)
@@ -244,8 +246,9 @@ def _load(
         parts += cached.values()
         parts += [engine.run_block(i, 0, data, files[i].path) for i, data in live.items()]
         for part in parts:
-            if part.layout is not None and part.layout.kind != "lines":
-                layouts[part.fidx] = part.layout
+            for fidx, layout in (part.layouts or {part.fidx: part.layout}).items():
+                if layout is not None and layout.kind != "lines":
+                    layouts[fidx] = layout
         with engine.gc_paused():
             archive = _assemble(
                 [f.path for f in files],

@@ -39,6 +39,8 @@ class Part:
     sends: int = 0
     # Where its tables wait in shared memory, while they travel that way.
     spilled: handover.Spilled | None = None
+    # A batch of whole files (engine.run_files): each file's layout, by file index.
+    layouts: dict[int, Layout] | None = None
 
 
 def add_sources(tables: dict[str, pa.Table], path: str, layout: Layout, offset: int) -> None:
