@@ -286,7 +286,9 @@ def _assemble(
         offsets[(part.fidx, part.seq)] = running.get(part.fidx, 0)
         running[part.fidx] = running.get(part.fidx, 0) + part.lines
     pieces: dict[str, list[pa.Table]] = {name: [] for name in schema.FRAMES}
-    raw_rejects: list[tuple[int, int, str, str]] = []
+    rejects: list = []
+    chunks: list = []
+    reasons: dict[str, str] = {}  # one string per distinct reason
     records = sends = 0
     for part in parts:
         shift = offsets[(part.fidx, part.seq)]
@@ -306,12 +308,13 @@ def _assemble(
                     "source", file_sources(paths[part.fidx], layout, table["_loc"])
                 )
             pieces[frame].append(table)
-        raw_rejects.extend((f, loc + shift, reason, ex) for f, loc, reason, ex in part.rejects)
-    raw_rejects.sort(key=lambda r: (r[0], r[1]))
-    rejects = []
-    for fidx, loc, reason, ex in raw_rejects:
-        src, line = source_of(paths, layouts, fidx, loc)
-        rejects.append(Reject(src, paths[fidx], line, reason, ex))
+        chunks += _reject_chunks(part, shift)
+        part.rejects = []  # held by the chunks now, and freed as they are read
+    # Each chunk is one file's rejects in line order: in (file, part) order, all are.
+    chunks.sort(key=lambda c: (c[0], c[1]))
+    for i, (_, _, shift, raw) in enumerate(chunks):
+        chunks[i] = None  # a file of garbage lines must not be held twice
+        rejects += _rejects_of(raw, shift, paths, layouts, reasons)
     if rejects and on_error == "raise":
         first = rejects[0]
         raise ArchiveError(first.path, first.line if first.line is not None else None, first.reason)
@@ -353,6 +356,36 @@ def _assemble(
     report.redelivered = redelivered_rows(dropped)
     report.seconds = time.perf_counter() - started
     return Archive(report=report, **frames)
+
+
+def _reject_chunks(part: Part, shift: int) -> list[tuple[int, int, int, list]]:
+    """The part's raw rejects as ``(file index, seq, shift, rejects)``, one chunk per
+    file (a batch holds many), each in line order."""
+    raw = part.rejects
+    if any(raw[i][:2] > raw[i + 1][:2] for i in range(len(raw) - 1)):
+        raw = sorted(raw, key=lambda r: (r[0], r[1]))
+    if not raw or raw[0][0] == raw[-1][0]:
+        return [(raw[0][0], part.seq, shift, raw)] if raw else []
+    chunks, start = [], 0
+    for i in range(1, len(raw) + 1):
+        if i == len(raw) or raw[i][0] != raw[start][0]:
+            chunks.append((raw[start][0], part.seq, shift, raw[start:i]))
+            start = i
+    return chunks
+
+
+def _rejects_of(raw: list, shift: int, paths, layouts, reasons: dict[str, str]) -> list[Reject]:
+    """Rejects of raw ``(file, loc, reason, excerpt)``, kept small: a rejected line
+    stores no source, and equal reasons are one string."""
+    out = []
+    for fidx, loc, reason, ex in raw:
+        reason = reasons.setdefault(reason, reason)
+        if layouts[fidx].kind in ("lines", "single"):
+            out.append(Reject.at_line(paths[fidx], loc + shift, reason, ex))
+        else:
+            src, line = source_of(paths, layouts, fidx, loc + shift)
+            out.append(Reject(src, paths[fidx], line, reason, ex))
+    return out
 
 
 def _read_source(path: str) -> bytes:
