@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import IO, Any, Literal
 
@@ -36,7 +36,7 @@ from groupkit.load.build import (
     redelivered_rows,
     to_frame,
 )
-from groupkit.load.parts import Layout, Part, file_sources, source_of
+from groupkit.load.parts import Layout, Part, RejectRows, file_sources, source_of
 from groupkit.load.records import walk_file_bytes
 from groupkit.load.walk import Sink, walk_record
 
@@ -358,10 +358,15 @@ def _assemble(
     return Archive(report=report, **frames)
 
 
-def _reject_chunks(part: Part, shift: int) -> list[tuple[int, int, int, list]]:
+def _reject_chunks(part: Part, shift: int) -> list[tuple[int, int, int, Sequence]]:
     """The part's raw rejects as ``(file index, seq, shift, rejects)``, one chunk per
     file (a batch holds many), each in line order."""
     raw = part.rejects
+    if isinstance(raw, RejectRows):  # a block: one file, checked in order by arrays
+        locs = raw.locs
+        if all(locs[i] <= locs[i + 1] for i in range(len(locs) - 1)):
+            return [(raw.files[0], part.seq, shift, raw)] if len(raw) else []
+        raw = list(raw)
     if any(raw[i][:2] > raw[i + 1][:2] for i in range(len(raw) - 1)):
         raw = sorted(raw, key=lambda r: (r[0], r[1]))
     if not raw or raw[0][0] == raw[-1][0]:

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from groupkit.load import handover, lane, sources
 from groupkit.load.build import block_tables
-from groupkit.load.parts import Layout, Part, add_sources
+from groupkit.load.parts import Layout, Part, RejectRows, add_sources
 from groupkit.load.records import cut_tail, gzip_reject, lines_before, walk_file_bytes, walk_lines
 from groupkit.load.walk import Sink
 
@@ -177,15 +177,7 @@ def run_block(
         tables = {frame: pa.concat_tables(ts) for frame, ts in pieces.items()}
         if path is not None:
             add_sources(tables, path, Layout("lines"), first_line - 1)
-    return Part(fidx, seq, lines, tables, shared_reasons(rejects), records, Layout("lines"), sends)
-
-
-def shared_reasons(rejects: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
-    """The rejects with equal reasons made one string, so the pickle that carries them
-    to the main process writes each reason once (a block of garbage lines has
-    hundreds of thousands of rejects, most with one of a few reasons)."""
-    seen: dict[str, str] = {}
-    return [(f, loc, seen.setdefault(reason, reason), ex) for f, loc, reason, ex in rejects]
+    return Part(fidx, seq, lines, tables, RejectRows(rejects), records, Layout("lines"), sends)
 
 
 def head_is_lines(path: str) -> bool | None:
