@@ -7,22 +7,104 @@ results, so the cache, the loader and the analytics can all import it.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 
 import pandas as pd
 
 from groupkit import schema
 
 
-@dataclass(frozen=True)
 class Reject:
-    """A record that could not be read, and why."""
+    """A record that could not be read, and why: ``source``, ``path``, ``line``,
+    ``reason`` and ``excerpt``, compared, hashed and immutable like a frozen dataclass.
 
-    source: str
-    path: str
-    line: int | None
-    reason: str
-    excerpt: str = ""
+    A file of millions of garbage lines keeps millions of rejects, so each is kept
+    small: no ``__dict__``, and the ``source`` of a rejected line (``file:line``) is
+    made from its path and line when read, not stored.
+
+    Examples
+    --------
+    >>> r = Reject("a.ndjson:2", "a.ndjson", 2, "malformed JSON", "not json")
+    >>> r.source, r == Reject("a.ndjson:2", "a.ndjson", 2, "malformed JSON", "not json")
+    ('a.ndjson:2', True)
+    """
+
+    __slots__ = ("_source", "excerpt", "line", "path", "reason")
+    FIELDS = ("source", "path", "line", "reason", "excerpt")
+
+    def __init__(
+        self, source: str, path: str, line: int | None, reason: str, excerpt: str = ""
+    ) -> None:
+        kept = None if line is not None and source == f"{path}:{line}" else source
+        setter = object.__setattr__
+        setter(self, "_source", kept)
+        setter(self, "path", path)
+        setter(self, "line", line)
+        setter(self, "reason", reason)
+        setter(self, "excerpt", excerpt)
+
+    @classmethod
+    def at_line(cls, path: str, line: int, reason: str, excerpt: str = "") -> Reject:
+        """The reject of line ``line`` of ``path`` (its source is ``path:line``).
+
+        Examples
+        --------
+        >>> Reject.at_line("a.ndjson", 3, "malformed JSON").source
+        'a.ndjson:3'
+        """
+        self = object.__new__(cls)
+        setter = object.__setattr__
+        setter(self, "_source", None)
+        setter(self, "path", path)
+        setter(self, "line", line)
+        setter(self, "reason", reason)
+        setter(self, "excerpt", excerpt)
+        return self
+
+    @property
+    def source(self) -> str:
+        return f"{self.path}:{self.line}" if self._source is None else self._source
+
+    def as_tuple(self) -> tuple:
+        """``(source, path, line, reason, excerpt)``.
+
+        Examples
+        --------
+        >>> Reject.at_line("a.ndjson", 3, "malformed JSON").as_tuple()
+        ('a.ndjson:3', 'a.ndjson', 3, 'malformed JSON', '')
+        """
+        return (self.source, self.path, self.line, self.reason, self.excerpt)
+
+    def as_dict(self) -> dict:
+        """The fields by name, as ``dataclasses.asdict`` gave them.
+
+        Examples
+        --------
+        >>> Reject.at_line("a.ndjson", 3, "malformed JSON").as_dict()["source"]
+        'a.ndjson:3'
+        """
+        return dict(zip(self.FIELDS, self.as_tuple(), strict=True))
+
+    def __setattr__(self, name: str, value) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.as_tuple() == other.as_tuple()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.as_tuple())
+
+    def __repr__(self) -> str:
+        fields_ = ", ".join(f"{k}={v!r}" for k, v in zip(self.FIELDS, self.as_tuple(), strict=True))
+        return f"Reject({fields_})"
+
+    def __reduce__(self):
+        return (Reject, self.as_tuple())
 
 
 @dataclass
@@ -66,7 +148,7 @@ class LoadReport:
         ['source', 'path', 'line', 'reason', 'excerpt']
         """
         cols = ["source", "path", "line", "reason", "excerpt"]
-        frame = pd.DataFrame([r.__dict__ for r in self.rejects], columns=cols)
+        frame = pd.DataFrame([r.as_tuple() for r in self.rejects], columns=cols)
         return frame.astype({"line": "Int64", "source": "str", "path": "str", "reason": "str"})
 
     def redelivered_frame(self) -> pd.DataFrame:

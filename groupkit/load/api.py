@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import IO, Any, Literal
 
@@ -36,7 +36,7 @@ from groupkit.load.build import (
     redelivered_rows,
     to_frame,
 )
-from groupkit.load.parts import Layout, Part, file_sources, source_of
+from groupkit.load.parts import Layout, Part, RejectRows, file_sources, source_of
 from groupkit.load.records import walk_file_bytes
 from groupkit.load.walk import Sink, walk_record
 
@@ -232,11 +232,13 @@ def _load(
                 submit = (
                     pool.submit if spill is None else partial(pool.submit, engine.spilled, spill)
                 )
-                parts = list(engine.parallel(submit, todo, workers, bar, spool))
+                parts = list(engine.parallel(submit, todo, workers, bar, spool, store is None))
         else:
-            for fidx, f in todo:
-                parts.append(engine.run_file(fidx, f.path))
-                bar.update(f.size)
+            # The cache stores a part per file: with it, each file is its own unit.
+            units = ([item] for item in todo) if store is not None else None
+            for batch in units or engine.batches(todo, lambda f: f.size):
+                parts.append(engine.run_files([(fidx, f.path) for fidx, f in batch]))
+                bar.update(sum(f.size for _, f in batch))
         if store is not None:
             bar.describe("caching webhooks")
             parts = _cache.merge_parts(parts)
@@ -244,8 +246,9 @@ def _load(
         parts += cached.values()
         parts += [engine.run_block(i, 0, data, files[i].path) for i, data in live.items()]
         for part in parts:
-            if part.layout is not None and part.layout.kind != "lines":
-                layouts[part.fidx] = part.layout
+            for fidx, layout in (part.layouts or {part.fidx: part.layout}).items():
+                if layout is not None and layout.kind != "lines":
+                    layouts[fidx] = layout
         with engine.gc_paused():
             archive = _assemble(
                 [f.path for f in files],
@@ -283,7 +286,9 @@ def _assemble(
         offsets[(part.fidx, part.seq)] = running.get(part.fidx, 0)
         running[part.fidx] = running.get(part.fidx, 0) + part.lines
     pieces: dict[str, list[pa.Table]] = {name: [] for name in schema.FRAMES}
-    raw_rejects: list[tuple[int, int, str, str]] = []
+    rejects: list = []
+    chunks: list = []
+    reasons: dict[str, str] = {}  # one string per distinct reason
     records = sends = 0
     for part in parts:
         shift = offsets[(part.fidx, part.seq)]
@@ -303,12 +308,13 @@ def _assemble(
                     "source", file_sources(paths[part.fidx], layout, table["_loc"])
                 )
             pieces[frame].append(table)
-        raw_rejects.extend((f, loc + shift, reason, ex) for f, loc, reason, ex in part.rejects)
-    raw_rejects.sort(key=lambda r: (r[0], r[1]))
-    rejects = []
-    for fidx, loc, reason, ex in raw_rejects:
-        src, line = source_of(paths, layouts, fidx, loc)
-        rejects.append(Reject(src, paths[fidx], line, reason, ex))
+        chunks += _reject_chunks(part, shift)
+        part.rejects = []  # held by the chunks now, and freed as they are read
+    # Each chunk is one file's rejects in line order: in (file, part) order, all are.
+    chunks.sort(key=lambda c: (c[0], c[1]))
+    for i, (_, _, shift, raw) in enumerate(chunks):
+        chunks[i] = None  # a file of garbage lines must not be held twice
+        rejects += _rejects_of(raw, shift, paths, layouts, reasons)
     if rejects and on_error == "raise":
         first = rejects[0]
         raise ArchiveError(first.path, first.line if first.line is not None else None, first.reason)
@@ -350,6 +356,41 @@ def _assemble(
     report.redelivered = redelivered_rows(dropped)
     report.seconds = time.perf_counter() - started
     return Archive(report=report, **frames)
+
+
+def _reject_chunks(part: Part, shift: int) -> list[tuple[int, int, int, Sequence]]:
+    """The part's raw rejects as ``(file index, seq, shift, rejects)``, one chunk per
+    file (a batch holds many), each in line order."""
+    raw = part.rejects
+    if isinstance(raw, RejectRows):  # a block: one file, checked in order by arrays
+        locs = raw.locs
+        if all(locs[i] <= locs[i + 1] for i in range(len(locs) - 1)):
+            return [(raw.files[0], part.seq, shift, raw)] if len(raw) else []
+        raw = list(raw)
+    if any(raw[i][:2] > raw[i + 1][:2] for i in range(len(raw) - 1)):
+        raw = sorted(raw, key=lambda r: (r[0], r[1]))
+    if not raw or raw[0][0] == raw[-1][0]:
+        return [(raw[0][0], part.seq, shift, raw)] if raw else []
+    chunks, start = [], 0
+    for i in range(1, len(raw) + 1):
+        if i == len(raw) or raw[i][0] != raw[start][0]:
+            chunks.append((raw[start][0], part.seq, shift, raw[start:i]))
+            start = i
+    return chunks
+
+
+def _rejects_of(raw: list, shift: int, paths, layouts, reasons: dict[str, str]) -> list[Reject]:
+    """Rejects of raw ``(file, loc, reason, excerpt)``, kept small: a rejected line
+    stores no source, and equal reasons are one string."""
+    out = []
+    for fidx, loc, reason, ex in raw:
+        reason = reasons.setdefault(reason, reason)
+        if layouts[fidx].kind in ("lines", "single"):
+            out.append(Reject.at_line(paths[fidx], loc + shift, reason, ex))
+        else:
+            src, line = source_of(paths, layouts, fidx, loc + shift)
+            out.append(Reject(src, paths[fidx], line, reason, ex))
+    return out
 
 
 def _read_source(path: str) -> bytes:

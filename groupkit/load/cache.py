@@ -671,7 +671,7 @@ def _report_to_json(report: LoadReport) -> dict:
             continue
         value = getattr(report, f.name)
         if f.name == "rejects":
-            value = [r.__dict__ for r in value]
+            value = [r.as_dict() for r in value]
         out[f.name] = value
     return out
 

@@ -8,6 +8,8 @@ turn into the ``source`` strings of rows and rejects.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +41,8 @@ class Part:
     sends: int = 0
     # Where its tables wait in shared memory, while they travel that way.
     spilled: handover.Spilled | None = None
+    # A batch of whole files (engine.run_files): each file's layout, by file index.
+    layouts: dict[int, Layout] | None = None
 
 
 def add_sources(tables: dict[str, pa.Table], path: str, layout: Layout, offset: int) -> None:
@@ -71,3 +75,62 @@ def source_of(paths, layouts, fidx: int, loc: int) -> tuple[str, int | None]:
     if layout.kind == "named" and layout.names is not None and 0 <= loc < len(layout.names):
         return f"{paths[fidx]}#{layout.names[loc]}", None
     return f"{paths[fidx]}#{loc}", None
+
+
+class RejectRows(Sequence):
+    """A unit of work's rejects, ``(file index, loc, reason, excerpt)`` each, held as
+    columns: numbers in arrays, each distinct reason once.
+
+    A block of garbage lines has hundreds of thousands of rejects; as tuples they
+    cost ~200 bytes each in the main process (on top of the excerpt), and millions
+    of them stood beside the finished ``Reject`` objects.
+
+    Examples
+    --------
+    >>> rows = RejectRows([(0, 2, "bad", "x"), (0, 5, "bad", "y")])
+    >>> len(rows), rows[1], list(rows) == [(0, 2, "bad", "x"), (0, 5, "bad", "y")]
+    (2, (0, 5, 'bad', 'y'), True)
+    """
+
+    __slots__ = ("codes", "excerpts", "files", "locs", "reasons")
+
+    def __init__(self, rows: Sequence[tuple[int, int, str, str]] = ()) -> None:
+        self.files, self.locs, self.codes = array("q"), array("q"), array("l")
+        self.reasons: list[str] = []
+        self.excerpts: list[str] = []
+        index: dict[str, int] = {}
+        for f, loc, reason, ex in rows:
+            self.files.append(f)
+            self.locs.append(loc)
+            code = index.get(reason)
+            if code is None:
+                code = index[reason] = len(self.reasons)
+                self.reasons.append(reason)
+            self.codes.append(code)
+            self.excerpts.append(ex)
+
+    def __len__(self) -> int:
+        return len(self.locs)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return (self.files[i], self.locs[i], self.reasons[self.codes[i]], self.excerpts[i])
+
+    def __iter__(self) -> Iterator[tuple[int, int, str, str]]:
+        reasons = self.reasons
+        for f, loc, code, ex in zip(self.files, self.locs, self.codes, self.excerpts, strict=True):
+            yield f, loc, reasons[code], ex
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other):
+        return list(self) + list(other)
+
+    def __repr__(self) -> str:
+        return f"RejectRows({list(self)!r})"
