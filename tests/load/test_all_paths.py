@@ -13,7 +13,7 @@ CRC errors, bytes after a member).  Each archive is read by every path:
 - a cached reload (``read_webhooks(path, cache=dir)`` twice);
 - ``groupkit.dask`` on the synchronous scheduler, small blocks.
 
-Every path must give the same frames and the same rejects (file, line, reason), and
+Every path must give the same frames and the same rejects (file, line, reason, excerpt), and
 ``records_read == webhooks_parsed + send_records + len(rejects)`` on each loader path.
 
 Documented differences that are not compared: ``source`` names the file
@@ -143,7 +143,7 @@ KINDS = [
 @st.composite
 def archives(draw, kind: str) -> tuple[str, bytes, bool, int]:
     """(damage kind, the file's bytes, gzip?, newlines before compression)."""
-    lines = draw(st.lists(st.sampled_from(POOL), min_size=1, max_size=40))
+    lines = draw(st.lists(st.sampled_from(POOL), min_size=1, max_size=60))
     gz = kind.startswith("gz") or draw(st.booleans())
     if kind == "bad first line":
         lines = [draw(st.sampled_from(BAD_FIRST_LINES)) + b"\n", *lines]
@@ -206,11 +206,16 @@ def _comparable(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _rejects(frame: pd.DataFrame) -> list[tuple]:
-    return [
-        (None if pd.isna(line) else int(line), reason)
-        for line, reason in zip(frame["line"], frame["reason"], strict=True)
-    ]
+def _rejects(frame: pd.DataFrame, name: str) -> list[tuple]:
+    """(file, line, reason, excerpt) of each reject; ``<memory>`` stands for ``name``."""
+    out = []
+    for row in frame.itertuples():
+        line = None if pd.isna(row.line) else int(row.line)
+        file = name if row.path == "<memory>" else Path(row.path).name
+        if line is not None:
+            assert row.source == f"{row.path}:{line}", row
+        out.append((file, line, row.reason, row.excerpt))
+    return out
 
 
 def _watch_splitting(patch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -235,17 +240,18 @@ def _watch_splitting(patch: pytest.MonkeyPatch) -> dict[str, int]:
 def _every_path(blob: bytes, gz: bool, use_lane: bool) -> dict[str, tuple]:
     """(frames, rejects, report or None) of ``blob`` read on every path."""
     out: dict[str, tuple] = {}
+    path = Path("a.ndjson.gz" if gz else "a.ndjson")
 
     def keep(where: str, archive: groupkit.Archive) -> None:
         out[where] = (
             _comparable(archive.frames()),
-            _rejects(archive.report.rejects_frame()),
+            _rejects(archive.report.rejects_frame(), path.name),
             archive.report,
         )
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(lane, "ENABLED", use_lane)
-        path = Path(tmp) / ("a.ndjson.gz" if gz else "a.ndjson")
+        path = Path(tmp) / path.name
         path.write_bytes(blob)
         keep("memory", groupkit.parse_webhooks(blob))
         keep("serial", groupkit.read_webhooks(path, workers=1, cache=False, progress=False))
@@ -265,7 +271,11 @@ def _every_path(blob: bytes, gz: bool, use_lane: bool) -> dict[str, tuple]:
         with dask.config.set({"scheduler": "sync", "dataframe.shuffle.method": "tasks"}):
             darchive = groupkit.dask.read_webhooks(str(path), blocksize=2048)
             frames, rejects = dask.compute(darchive.frames(), darchive.rejects)
-        out["dask, sync"] = (_comparable(frames), _rejects(rejects.reset_index(drop=True)), None)
+        out["dask, sync"] = (
+            _comparable(frames),
+            _rejects(rejects.reset_index(drop=True), path.name),
+            None,
+        )
     return out
 
 
@@ -286,7 +296,7 @@ def _check(kind: str, paths: dict[str, tuple]) -> None:
 
 @settings(
     derandomize=True,
-    max_examples=4,
+    max_examples=5,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
