@@ -192,17 +192,17 @@ def archives(draw, kind: str) -> tuple[str, bytes, bool, int]:
 # ---------------------------------------------------------------------- the paths
 
 
-def _line_of(source: pd.Series) -> pd.Series:
-    return source.astype(str).str.rsplit(":", n=1).str[-1]
-
-
-def _comparable(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _comparable(frames: dict[str, pd.DataFrame], name: str) -> dict[str, pd.DataFrame]:
+    """Frames indexed 0..n-1, ``source`` as ``file:line`` with the file's name only
+    (``<memory>`` stands for ``name``)."""
     out = {}
-    for name, frame in frames.items():
+    for key, frame in frames.items():
         frame = frame.reset_index(drop=True)
         if "source" in frame:
-            frame = frame.assign(source=_line_of(frame["source"]))
-        out[name] = frame
+            parts = frame["source"].astype(str).str.rsplit(":", n=1)
+            files = parts.str[0].map(lambda p: name if p == "<memory>" else Path(p).name)
+            frame = frame.assign(source=files + ":" + parts.str[-1])
+        out[key] = frame
     return out
 
 
@@ -237,23 +237,28 @@ def _watch_splitting(patch: pytest.MonkeyPatch) -> dict[str, int]:
     return seen
 
 
-def _every_path(blob: bytes, gz: bool, use_lane: bool) -> dict[str, tuple]:
-    """(frames, rejects, report or None) of ``blob`` read on every path."""
+def _every_path(files: dict[str, bytes], use_lane: bool) -> dict[str, tuple]:
+    """(frames, rejects, report or None) of the archive ``files`` (name: bytes) read on
+    every path: one file is also read in memory; several are read as their folder."""
     out: dict[str, tuple] = {}
-    path = Path("a.ndjson.gz" if gz else "a.ndjson")
+    first = next(iter(files))
 
     def keep(where: str, archive: groupkit.Archive) -> None:
         out[where] = (
-            _comparable(archive.frames()),
-            _rejects(archive.report.rejects_frame(), path.name),
+            _comparable(archive.frames(), first),
+            _rejects(archive.report.rejects_frame(), first),
             archive.report,
         )
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(lane, "ENABLED", use_lane)
-        path = Path(tmp) / path.name
-        path.write_bytes(blob)
-        keep("memory", groupkit.parse_webhooks(blob))
+        folder = Path(tmp) / "archive"
+        folder.mkdir()
+        for name, blob in files.items():
+            (folder / name).write_bytes(blob)
+        path = folder / first if len(files) == 1 else folder
+        if len(files) == 1:
+            keep("memory", groupkit.parse_webhooks(files[first]))
         keep("serial", groupkit.read_webhooks(path, workers=1, cache=False, progress=False))
         cache_dir = Path(tmp) / "cache"
         with warnings.catch_warnings():
@@ -265,15 +270,14 @@ def _every_path(blob: bytes, gz: bool, use_lane: bool) -> dict[str, tuple]:
         patch.setattr(engine, "WALK_BYTES", 512)
         patch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
         split = _watch_splitting(patch)
-        where = "workers, streamed gzip" if gz else "workers, blocks"
-        keep(where, groupkit.read_webhooks(path, workers=2, cache=False, progress=False))
+        keep("workers", groupkit.read_webhooks(path, workers=2, cache=False, progress=False))
         out["split"] = split
         with dask.config.set({"scheduler": "sync", "dataframe.shuffle.method": "tasks"}):
             darchive = groupkit.dask.read_webhooks(str(path), blocksize=2048)
             frames, rejects = dask.compute(darchive.frames(), darchive.rejects)
         out["dask, sync"] = (
-            _comparable(frames),
-            _rejects(rejects.reset_index(drop=True), path.name),
+            _comparable(frames, first),
+            _rejects(rejects.reset_index(drop=True), first),
             None,
         )
     return out
@@ -306,7 +310,7 @@ def _check(kind: str, paths: dict[str, tuple]) -> None:
 def test_every_path_gives_the_same_frames_and_rejects(kind, data, use_lane):
     archive = data.draw(archives(kind), label="archive")
     kind, blob, gz, newlines = archive
-    paths = _every_path(blob, gz, use_lane)
+    paths = _every_path({"a.ndjson.gz" if gz else "a.ndjson": blob}, use_lane)
     split = paths.pop("split")
     event(f"{kind}, {'gzip' if gz else 'plain'}")
     how = "streamed gzip" if split["streamed"] else "ranges" if split["ranges"] else "whole"
@@ -320,3 +324,24 @@ def test_every_path_gives_the_same_frames_and_rejects(kind, data, use_lane):
         _, rejects, report = paths["serial"]
         assert len(rejects) == 1, rejects
         assert report.records_read == newlines
+
+
+@settings(
+    derandomize=True,
+    max_examples=8,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data(), use_lane=st.booleans())
+def test_a_folder_of_damaged_files_gives_the_same_result_on_every_path(data, use_lane):
+    # Several files: each reject names its own file, redeliveries meet across files.
+    count = data.draw(st.integers(2, 3), label="files")
+    files = {}
+    for n in range(count):
+        kind = data.draw(st.sampled_from(KINDS), label=f"kind of file {n}")
+        _, blob, gz, _ = data.draw(archives(kind), label=f"file {n}")
+        files[f"{n}.ndjson.gz" if gz else f"{n}.ndjson"] = blob
+    paths = _every_path(files, use_lane)
+    paths.pop("split")
+    _check(", ".join(files), paths)
