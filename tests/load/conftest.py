@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from groupkit.load import engine
+from groupkit.load import sources as _sources
+
 
 @pytest.fixture
 def write(tmp_path: Path):
@@ -20,3 +23,12 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 16 kB walked in 4 kB pieces, and no size threshold, so a small archive
+    takes every parallel path (ranges to workers, streamed gzip)."""
+    monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
+    monkeypatch.setattr(engine, "WALK_BYTES", 4 << 10)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)

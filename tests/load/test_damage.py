@@ -9,21 +9,12 @@ import pandas as pd
 import pytest
 
 import groupkit
-from groupkit.load import engine, lane
-from groupkit.load import sources as _sources
+from groupkit.load import lane
 from tests.load.webhooks import ndjson, status, statuses
 
 GOOD = [ndjson(statuses(status(f"wamid.{i}", "sent"))) for i in range(300)]
 DEEP = b'{"x":' + b"[" * 1000 + b"\n"
 TOO_DEEP = "nested too deeply: more than 64 levels of objects and lists"
-
-
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """No size threshold and small blocks, so two workers take the parallel paths."""
-    monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
-    monkeypatch.setattr(engine, "WALK_BYTES", 4 << 10)
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
 
 
 def every_path(tmp_path, data: bytes, monkeypatch) -> list[groupkit.Archive]:

@@ -20,14 +20,6 @@ DATA = b"".join(LINES)
 CRC_FAILS = "gzip member fails its CRC-32 check"
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Small blocks and no size threshold, so two workers stream a gzip file."""
-    monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
-    monkeypatch.setattr(engine, "WALK_BYTES", 4 << 10)
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
-
-
 def every_path(
     tmp_path, blob: bytes, monkeypatch, *, streamed: bool = True
 ) -> dict[str, groupkit.Archive]:

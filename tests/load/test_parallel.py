@@ -17,15 +17,6 @@ from groupkit.simulate import simulate_archive
 from tests.load.webhooks import ndjson, status, statuses
 
 
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks of 16 kB walked in 4 kB pieces, and no size threshold, so a small archive
-    takes every parallel path."""
-    monkeypatch.setattr(_sources, "BLOCK_BYTES", 16 << 10)
-    monkeypatch.setattr(engine, "WALK_BYTES", 4 << 10)
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
-
-
 def _in_blocks(path, monkeypatch) -> groupkit.Archive:
     """Read with two workers, failing if any worker is handed a whole file."""
 
