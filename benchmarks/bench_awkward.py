@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 sys.path.insert(0, str(HERE))
 
-from bench_load import _measure  # noqa: E402
+from bench_load import _measure, ensure_archive  # noqa: E402
 
 TARGET_MB = 1500
 TARGET_MS_PER_FILE = 0.5
@@ -62,14 +62,8 @@ def _child(path: Path) -> dict:
 
 def ensure_files(count: int) -> tuple[Path, Path]:
     """``count`` one-webhook files in a folder, and the same webhooks as one NDJSON file."""
-    DATA.mkdir(exist_ok=True)
-    plain = DATA / f"onefile_{count}.ndjson"
+    plain, _ = ensure_archive(count)  # bench_load's archive of that size, split up here
     folder = DATA / f"onefile_{count}"
-    if not plain.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "make_archive.py"), str(plain), "--lines", str(count)],
-            check=True,
-        )
     done = folder / ".complete"
     if not done.exists():
         folder.mkdir(exist_ok=True)
