@@ -36,8 +36,11 @@ class Reject:
         self, source: str, path: str, line: int | None, reason: str, excerpt: str = ""
     ) -> None:
         kept = None if line is not None and source == f"{path}:{line}" else source
-        setter = object.__setattr__
-        setter(self, "_source", kept)
+        self._fill(kept, path, line, reason, excerpt)
+
+    def _fill(self, source: str | None, path: str, line: int | None, reason: str, excerpt: str):
+        setter = object.__setattr__  # the class is immutable: its own writes go around it
+        setter(self, "_source", source)
         setter(self, "path", path)
         setter(self, "line", line)
         setter(self, "reason", reason)
@@ -53,12 +56,7 @@ class Reject:
         'a.ndjson:3'
         """
         self = object.__new__(cls)
-        setter = object.__setattr__
-        setter(self, "_source", None)
-        setter(self, "path", path)
-        setter(self, "line", line)
-        setter(self, "reason", reason)
-        setter(self, "excerpt", excerpt)
+        self._fill(None, path, line, reason, excerpt)
         return self
 
     @property
