@@ -1,21 +1,27 @@
 /*
- * groupkit._scan: the status lane of the NDJSON loader, in C.
+ * groupkit._scan: the lanes of the NDJSON loader, in C.
  *
- * Nineteen lines in twenty of a group archive are the same POST: one entry, one
- * "messages" change, a few status objects and nothing else.  statuses() reads
- * such lines straight from the bytes into the statuses frame's columns, with no
- * Python object per field, and hands every other line back to Python, where the
- * msgspec walker reads it (and says precisely what is wrong with a bad one).
+ * Most lines of a group archive are one of two POSTs: one entry, one "messages"
+ * change, and either a few status objects, or one participant's message with
+ * its contact.  read() reads such lines straight from the bytes into the
+ * statuses and messages frames' columns, with no Python object per field, and
+ * hands every other line back to Python, where the msgspec walker reads it (and
+ * says precisely what is wrong with a bad one).
  *
- * The lane is deliberately narrow so that it never reads a line differently from
- * the walker.  It takes a line only if the whole line is strict JSON of the
- * common shape, every key in it is one that groupkit.schema declares (so no
- * row has an "extra" and nothing goes to other_changes), every string is plain
- * printable ASCII (no escapes), no number but entry[].time and the timestamps
- * (1-18 digits), no duplicate key, and statuses that each have an "id" and no
- * error objects.  Any doubt at all, and the line goes to the walker: tests check
- * the paths below against the declaration and compare the two readers on every
- * archive the suite reads and on generated and mutated lines.
+ * The lanes are deliberately narrow so that they never read a line differently
+ * from the walker.  A line is taken only if the whole line is strict JSON of a
+ * common shape, every key in it is one that groupkit.schema declares (so no row
+ * has an "extra" and nothing goes to other_changes), no number but entry[].time
+ * and the timestamps (1-18 digits), no duplicate key, and statuses or a message
+ * that each have an "id" and no error objects.  Keys and the status lane's
+ * strings are plain printable ASCII; a message's strings may hold any UTF-8 and
+ * JSON escapes, decoded exactly as msgspec decodes them (invalid UTF-8, lone
+ * surrogates and control bytes go to the walker, which rejects them).  A
+ * message's own object (text, image, ...) is written whole to `payload` as
+ * canonical JSON, as the walker writes it.  Any doubt at all, and the line goes
+ * to the walker: tests check the paths below against the declaration and
+ * compare the two readers on every archive the suite reads and on generated and
+ * mutated lines.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -132,6 +138,69 @@ typedef struct {
     Int ts, expires;
 } Status;
 
+/* ---- the message lane: one participant's message (and its contact) per line ---- */
+
+/* Columns of the messages frame the lane fills with text, in this order. */
+enum {
+    M_ID, M_GID, M_FROM, M_FUID, M_FPUID, M_CNAME, M_CUSER, M_CWA, M_CUID, M_CPUID, M_CCC,
+    M_TYPE, M_TEXT, M_MEDIA_ID, M_MIME, M_SHA, M_URL, M_FILENAME, M_EMOJI, M_REACT_ID, M_CTX_ID,
+    M_CTX_FROM, M_PAYLOAD, M_WABA, M_PN, M_DPN, N_MTEXT
+};
+static const char *MESSAGE_COLUMNS[N_MTEXT] = {
+    "message_id", "group_id", "from_id", "from_user_id", "from_parent_user_id", "contact_name",
+    "contact_username", "contact_wa_id", "contact_user_id", "contact_parent_user_id",
+    "contact_country_code", "type", "text", "media_id", "mime_type", "media_sha256", "media_url",
+    "filename", "reaction_emoji", "reaction_message_id", "context_message_id", "context_from",
+    "payload", "waba_id", "phone_number_id", "display_phone_number",
+};
+/* Keys of the message object read into text columns, in the order of the enum. */
+static const Key MESSAGE_KEYS[] = {
+    NAME("id"), NAME("group_id"), NAME("from"), NAME("from_user_id"), NAME("from_parent_user_id"),
+};
+#define N_MOWN 5
+/* The message types the lane reads: their own object is text, true, false or null
+ * members only, written whole (canonical JSON) to `payload`. */
+static const Key TYPE_KEYS[] = {
+    NAME("text"), NAME("image"), NAME("video"), NAME("audio"), NAME("document"),
+    NAME("sticker"), NAME("reaction"),
+};
+#define N_TYPES 7
+enum { T_TEXT, T_IMAGE, T_VIDEO, T_AUDIO, T_DOCUMENT, T_STICKER, T_REACTION };
+/* Every JSON path of a message line that the lane reads; a test checks them
+ * against groupkit.schema (the own type object is read whole, as `payload`). */
+static const char *MESSAGE_PATHS[] = {
+    "id", "group_id", "from", "from_user_id", "from_parent_user_id", "timestamp", "type",
+    "context.id", "context.from", "context.forwarded", "context.frequently_forwarded",
+    "@contact.profile.name", "@contact.profile.username", "@contact.username",
+    "@contact.wa_id", "@contact.user_id", "@contact.parent_user_id",
+    "@contact.profile.country_code", "@contact.country_code",
+    "text.body", "image.caption", "video.caption", "audio.caption", "document.caption",
+    "sticker.caption", "image.id", "video.id", "audio.id", "document.id", "sticker.id",
+    "image.mime_type", "video.mime_type", "audio.mime_type", "document.mime_type",
+    "sticker.mime_type", "image.sha256", "video.sha256", "audio.sha256", "document.sha256",
+    "sticker.sha256", "image.url", "video.url", "audio.url", "document.url", "sticker.url",
+    "document.filename", "reaction.emoji", "reaction.message_id",
+};
+#define N_MPATHS (sizeof MESSAGE_PATHS / sizeof MESSAGE_PATHS[0])
+
+/* A member of a message's own object: its key, and text (kind 0), null (1),
+ * true (2) or false (3). */
+typedef struct {
+    Str k, v;
+    int kind;
+} Member;
+#define MAX_MEMBERS 16
+
+typedef struct {
+    Str f[N_MTEXT]; /* by the enum above; payload is written from mem */
+    Int ts;
+    int fwd, ffwd; /* -1 null or absent, 0 false, 1 true */
+    int own;       /* index in TYPE_KEYS of the own object, -1 none */
+    Member mem[MAX_MEMBERS];
+    int nmem;
+    int has;       /* a message was read on this line */
+} Msg;
+
 typedef struct {
     Buf valid, offsets, data;
     Py_ssize_t filled; /* rows written; none while the column has held only nulls */
@@ -143,6 +212,16 @@ typedef struct {
     Py_ssize_t rows;
     Status *st; /* the statuses of the line being read */
     Py_ssize_t nst, capst;
+    /* the message lane */
+    TextCol mtext[N_MTEXT];
+    Buf mts_valid, mts, mtime_valid, mtime, fwd_valid, fwd, ffwd_valid, ffwd, mloc;
+    Py_ssize_t mrows;
+    Msg msg;
+    int ncontacts;
+    /* Decoded text of the line's strings with escapes: sized to the line before
+     * it is read (decoding never lengthens a string), so a Str into it stays valid. */
+    char *scratch;
+    Py_ssize_t scratch_len, scratch_cap;
 } Out;
 
 typedef struct {
@@ -212,6 +291,9 @@ static int str(P *x, Str *out)
     return ROUTE;
 }
 
+/* A declared column with two paths: the first that holds a value wins. */
+static inline Str first(Str a, Str b) { return a.p != NULL ? a : b; }
+
 static int lit(P *x, const char *w, Py_ssize_t n)
 {
     if (x->e - x->p >= n && memcmp(x->p, w, (size_t)n) == 0) {
@@ -229,6 +311,168 @@ static int str_or_null(P *x, Str *out)
         return lit(x, "null", 4);
     }
     return str(x, out);
+}
+
+/* The length of the UTF-8 sequence at p (strict: no overlong forms, no
+ * surrogates, nothing above U+10FFFF, as msgspec decodes), or 0 if invalid. */
+static inline int utf8_len(const unsigned char *p, const unsigned char *e)
+{
+    unsigned char c = p[0];
+    if (c < 0xC2 || c > 0xF4)
+        return 0;
+    if (c < 0xE0)
+        return e - p >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (e - p < 3 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return p[1] >= lo && p[1] <= hi ? 3 : 0;
+    }
+    if (e - p < 4 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+        return 0;
+    unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return p[1] >= lo && p[1] <= hi ? 4 : 0;
+}
+
+static inline int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A JSON string as msgspec decodes it: UTF-8 text, escapes decoded.  Without
+ * escapes *out is the bytes in place; with them, the decoded text in the
+ * scratch buffer.  Lone surrogates, bad escapes, control bytes and invalid
+ * UTF-8 go to the walker, which says what is wrong. */
+static int ustr(P *x, Str *out, Out *o)
+{
+    if (!at(x, '"'))
+        return ROUTE;
+    const char *s = ++x->p;
+    char *w = NULL; /* where decoded text goes, once an escape is met */
+    for (;;) {
+        while (x->e - x->p >= 8) {
+            uint64_t v;
+            memcpy(&v, x->p, sizeof v);
+            if (special8(v))
+                break;
+            if (w) {
+                memcpy(w, x->p, 8);
+                w += 8;
+            }
+            x->p += 8;
+        }
+        if (x->p >= x->e)
+            return ROUTE;
+        unsigned char c = (unsigned char)*x->p;
+        if (c == '"') {
+            if (w) {
+                out->p = o->scratch + o->scratch_len;
+                out->n = w - out->p;
+                o->scratch_len += out->n;
+            }
+            else {
+                out->p = s;
+                out->n = x->p - s;
+            }
+            x->p++;
+            return 0;
+        }
+        if (c < 0x20)
+            return ROUTE;
+        if (c >= 0x80) {
+            int n = utf8_len((const unsigned char *)x->p, (const unsigned char *)x->e);
+            if (n == 0)
+                return ROUTE;
+            if (w) {
+                memcpy(w, x->p, (size_t)n);
+                w += n;
+            }
+            x->p += n;
+            continue;
+        }
+        if (c != '\\') {
+            if (w)
+                *w++ = (char)c;
+            x->p++;
+            continue;
+        }
+        if (w == NULL) { /* the first escape: copy what came before it */
+            w = o->scratch + o->scratch_len;
+            memcpy(w, s, (size_t)(x->p - s));
+            w += x->p - s;
+        }
+        if (x->e - x->p < 2)
+            return ROUTE;
+        char esc = x->p[1];
+        x->p += 2;
+        switch (esc) {
+        case '"': *w++ = '"'; continue;
+        case '\\': *w++ = '\\'; continue;
+        case '/': *w++ = '/'; continue;
+        case 'b': *w++ = '\b'; continue;
+        case 'f': *w++ = '\f'; continue;
+        case 'n': *w++ = '\n'; continue;
+        case 'r': *w++ = '\r'; continue;
+        case 't': *w++ = '\t'; continue;
+        case 'u': break;
+        default: return ROUTE;
+        }
+        unsigned u, lo;
+        if (x->e - x->p < 4 || hex4(x->p, &u))
+            return ROUTE;
+        x->p += 4;
+        if (u >= 0xDC00 && u <= 0xDFFF)
+            return ROUTE;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (x->e - x->p < 6 || x->p[0] != '\\' || x->p[1] != 'u' || hex4(x->p + 2, &lo) ||
+                lo < 0xDC00 || lo > 0xDFFF)
+                return ROUTE;
+            x->p += 6;
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (u < 0x80) {
+            *w++ = (char)u;
+        }
+        else if (u < 0x800) {
+            *w++ = (char)(0xC0 | (u >> 6));
+            *w++ = (char)(0x80 | (u & 0x3F));
+        }
+        else if (u < 0x10000) {
+            *w++ = (char)(0xE0 | (u >> 12));
+            *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+            *w++ = (char)(0x80 | (u & 0x3F));
+        }
+        else {
+            *w++ = (char)(0xF0 | (u >> 18));
+            *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+            *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+            *w++ = (char)(0x80 | (u & 0x3F));
+        }
+    }
+}
+
+static int ustr_or_null(P *x, Str *out, Out *o)
+{
+    if (at(x, 'n')) {
+        out->p = NULL;
+        out->n = 0;
+        return lit(x, "null", 4);
+    }
+    return ustr(x, out, o);
 }
 
 /* Object members one at a time: 1 with x at the value of *key, 0 at the end of
@@ -510,6 +754,281 @@ static int statuses(P *x, Out *o)
     }
 }
 
+/* true, false or null: 1, 0 or -1. */
+static int flag(P *x, int *out)
+{
+    if (lit(x, "true", 4) == 0)
+        *out = 1;
+    else if (lit(x, "false", 5) == 0)
+        *out = 0;
+    else if (lit(x, "null", 4) == 0)
+        *out = -1;
+    else
+        return ROUTE;
+    return 0;
+}
+
+static const Key PROFILE_KEYS[] = {NAME("name"), NAME("username"), NAME("country_code")};
+
+/* The one contact of a message line: every key declared, so nothing is left over. */
+static int contact(P *x, Out *o)
+{
+    Str k, prof[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}}, user = {NULL, 0}, cc = {NULL, 0};
+    Str *f = o->msg.f;
+    int r;
+    unsigned seen = 0;
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "profile")) {
+            ONCE(0);
+            /* text_fields takes ASCII only: names are read with ustr instead */
+            Str pk;
+            int pr;
+            unsigned pseen = 0;
+            if (at(x, 'n')) {
+                if (lit(x, "null", 4))
+                    return ROUTE;
+                continue;
+            }
+            for (int first_ = 1; (pr = member(x, &first_, &pk)) == 1;) {
+                int i = find(pk, PROFILE_KEYS, 3);
+                if (i < 0 || (pseen & (1u << i)))
+                    return ROUTE;
+                pseen |= 1u << i;
+                if (ustr_or_null(x, &prof[i], o))
+                    return ROUTE;
+            }
+            if (pr)
+                return ROUTE;
+        }
+        else if (KEY(k, "wa_id")) {
+            ONCE(1);
+            if (ustr_or_null(x, &f[M_CWA], o))
+                return ROUTE;
+        }
+        else if (KEY(k, "user_id")) {
+            ONCE(2);
+            if (ustr_or_null(x, &f[M_CUID], o))
+                return ROUTE;
+        }
+        else if (KEY(k, "parent_user_id")) {
+            ONCE(3);
+            if (ustr_or_null(x, &f[M_CPUID], o))
+                return ROUTE;
+        }
+        else if (KEY(k, "username")) {
+            ONCE(4);
+            if (ustr_or_null(x, &user, o))
+                return ROUTE;
+        }
+        else if (KEY(k, "country_code")) {
+            ONCE(5);
+            if (ustr_or_null(x, &cc, o))
+                return ROUTE;
+        }
+        else
+            return ROUTE;
+    }
+    f[M_CNAME] = prof[0];
+    f[M_CUSER] = first(prof[1], user);
+    f[M_CCC] = first(prof[2], cc);
+    END(r);
+}
+
+/* null, an empty list, or a list of one contact. */
+static int contacts(P *x, Out *o)
+{
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    if (!at(x, '['))
+        return ROUTE;
+    x->p++;
+    ws(x);
+    if (at(x, ']')) {
+        x->p++;
+        return 0;
+    }
+    int r = contact(x, o);
+    if (r)
+        return r;
+    o->ncontacts = 1;
+    ws(x);
+    if (!at(x, ']'))
+        return ROUTE;
+    x->p++;
+    return 0;
+}
+
+static int context(P *x, Msg *m, Out *o)
+{
+    Str k;
+    int r;
+    unsigned seen = 0;
+    if (at(x, 'n'))
+        return lit(x, "null", 4);
+    MEMBERS(x, k, r)
+    {
+        if (KEY(k, "id")) {
+            ONCE(0);
+            if (ustr_or_null(x, &m->f[M_CTX_ID], o))
+                return ROUTE;
+        }
+        else if (KEY(k, "from")) {
+            ONCE(1);
+            if (ustr_or_null(x, &m->f[M_CTX_FROM], o))
+                return ROUTE;
+        }
+        else if (KEY(k, "forwarded")) {
+            ONCE(2);
+            if (flag(x, &m->fwd))
+                return ROUTE;
+        }
+        else if (KEY(k, "frequently_forwarded")) {
+            ONCE(3);
+            if (flag(x, &m->ffwd))
+                return ROUTE;
+        }
+        else
+            return ROUTE;
+    }
+    END(r);
+}
+
+/* The message's own object (text, image, ...): members of text, true, false or
+ * null, kept for `payload`; a duplicate key goes to the walker. */
+static int own_object(P *x, Msg *m, Out *o)
+{
+    Str k;
+    int r;
+    MEMBERS(x, k, r)
+    {
+        if (m->nmem == MAX_MEMBERS)
+            return ROUTE;
+        for (int i = 0; i < m->nmem; i++)
+            if (m->mem[i].k.n == k.n && memcmp(m->mem[i].k.p, k.p, (size_t)k.n) == 0)
+                return ROUTE;
+        Member *mb = &m->mem[m->nmem++];
+        mb->k = k;
+        mb->v.p = NULL;
+        mb->v.n = 0;
+        if (at(x, '"')) {
+            mb->kind = 0;
+            if (ustr(x, &mb->v, o))
+                return ROUTE;
+        }
+        else if (flag(x, &mb->kind))
+            return ROUTE;
+        else
+            mb->kind = mb->kind < 0 ? 1 : mb->kind == 1 ? 2 : 3;
+    }
+    END(r);
+}
+
+/* The own object's members that columns declare (text or null only). */
+static int own_columns(Msg *m)
+{
+    int media = m->own >= T_IMAGE && m->own <= T_STICKER;
+    for (int i = 0; i < m->nmem; i++) {
+        Member *mb = &m->mem[i];
+        int col = -1;
+        if (m->own == T_TEXT) {
+            if (KEY(mb->k, "body"))
+                col = M_TEXT;
+        }
+        else if (media) {
+            if (KEY(mb->k, "caption"))
+                col = M_TEXT;
+            else if (KEY(mb->k, "id"))
+                col = M_MEDIA_ID;
+            else if (KEY(mb->k, "mime_type"))
+                col = M_MIME;
+            else if (KEY(mb->k, "sha256"))
+                col = M_SHA;
+            else if (KEY(mb->k, "url"))
+                col = M_URL;
+            else if (m->own == T_DOCUMENT && KEY(mb->k, "filename"))
+                col = M_FILENAME;
+        }
+        else if (KEY(mb->k, "emoji"))
+            col = M_EMOJI;
+        else if (KEY(mb->k, "message_id"))
+            col = M_REACT_ID;
+        if (col < 0)
+            continue;
+        if (mb->kind > 1)
+            return ROUTE; /* true or false where text belongs: the walker decides */
+        m->f[col] = mb->v;
+    }
+    return 0;
+}
+
+static int message(P *x, Out *o)
+{
+    Msg *m = &o->msg;
+    Str k, type = {NULL, 0};
+    int r;
+    unsigned seen = 0;
+    MEMBERS(x, k, r)
+    {
+        int i = find(k, MESSAGE_KEYS, N_MOWN);
+        if (i >= 0) {
+            ONCE(i);
+            if (ustr_or_null(x, &m->f[M_ID + i], o))
+                return ROUTE;
+            continue;
+        }
+        if (KEY(k, "timestamp")) {
+            ONCE(N_MOWN);
+            if (digits(x, &m->ts, 0))
+                return ROUTE;
+        }
+        else if (KEY(k, "type")) {
+            ONCE(N_MOWN + 1);
+            if (str(x, &type))
+                return ROUTE;
+        }
+        else if (KEY(k, "context")) {
+            ONCE(N_MOWN + 2);
+            if (context(x, m, o))
+                return ROUTE;
+        }
+        else if ((i = find(k, TYPE_KEYS, N_TYPES)) >= 0) {
+            if (m->own >= 0) /* two own objects (or one twice): the walker's */
+                return ROUTE;
+            m->own = i;
+            if (own_object(x, m, o))
+                return ROUTE;
+        }
+        else
+            return ROUTE;
+    }
+    if (r || m->f[M_ID].p == NULL || m->own < 0)
+        return ROUTE;
+    /* `type` names the own object, which is there: anything else, the walker. */
+    if (type.p == NULL || type.n != TYPE_KEYS[m->own].n ||
+        memcmp(type.p, TYPE_KEYS[m->own].name, (size_t)type.n) != 0)
+        return ROUTE;
+    m->f[M_TYPE] = type;
+    m->has = 1;
+    return own_columns(m);
+}
+
+/* A list of exactly one item, read by fn. */
+#define ONLY_ONE(x, call)    \
+    do {                     \
+        if (!at(x, '['))     \
+            return ROUTE;    \
+        (x)->p++;            \
+        ws(x);               \
+        int r_ = (call);     \
+        if (r_)              \
+            return r_;       \
+        ws(x);               \
+        if (!at(x, ']'))     \
+            return ROUTE;    \
+        (x)->p++;            \
+    } while (0)
+
 /* The text `want`, and nothing else. */
 static int exactly(P *x, const char *want)
 {
@@ -539,7 +1058,11 @@ static int value(P *x, Out *o, Ctx *c)
         }
         else if (KEY(k, "statuses")) {
             ONCE(1);
-            if ((r = statuses(x, o)))
+            if (at(x, 'n')) {
+                if (lit(x, "null", 4))
+                    return ROUTE;
+            }
+            else if ((r = statuses(x, o)))
                 return r;
         }
         else if (KEY(k, "messaging_product")) {
@@ -547,8 +1070,21 @@ static int value(P *x, Out *o, Ctx *c)
             if (exactly(x, "whatsapp"))
                 return ROUTE;
         }
-        else if (KEY(k, "messages") || KEY(k, "contacts") || KEY(k, "groups") ||
-                 KEY(k, "errors")) {
+        else if (KEY(k, "messages")) {
+            ONCE(3);
+            if (at(x, 'n')) {
+                if (lit(x, "null", 4))
+                    return ROUTE;
+            }
+            else
+                ONLY_ONE(x, message(x, o));
+        }
+        else if (KEY(k, "contacts")) {
+            ONCE(4);
+            if (contacts(x, o))
+                return ROUTE;
+        }
+        else if (KEY(k, "groups") || KEY(k, "errors")) {
             /* Anything but null here: a line for the walker. */
             if (lit(x, "null", 4))
                 return ROUTE;
@@ -556,7 +1092,12 @@ static int value(P *x, Out *o, Ctx *c)
         else
             return ROUTE;
     }
-    if (r || !(seen & 2))
+    if (r)
+        return ROUTE;
+    /* Statuses (and no contacts), or one message: any other mix, the walker. */
+    if (o->msg.has)
+        return o->nst == 0 ? 0 : ROUTE;
+    if (o->nst == 0 || o->ncontacts)
         return ROUTE;
     return 0;
 }
@@ -585,22 +1126,6 @@ static int change(P *x, Out *o, Ctx *c)
         return ROUTE;
     return 0;
 }
-
-/* A list of exactly one item, read by fn. */
-#define ONLY_ONE(x, call)    \
-    do {                     \
-        if (!at(x, '['))     \
-            return ROUTE;    \
-        (x)->p++;            \
-        ws(x);               \
-        int r_ = (call);     \
-        if (r_)              \
-            return r_;       \
-        ws(x);               \
-        if (!at(x, ']'))     \
-            return ROUTE;    \
-        (x)->p++;            \
-    } while (0)
 
 static int entry(P *x, Out *o, Ctx *c)
 {
@@ -715,8 +1240,6 @@ static int put_int(Buf *valid, Buf *values, Py_ssize_t row, Int v)
     return 0;
 }
 
-/* A declared column with two paths: the first that holds a value wins. */
-static inline Str first(Str a, Str b) { return a.p != NULL ? a : b; }
 
 static int emit(Out *o, Ctx *c, int64_t loc)
 {
@@ -744,6 +1267,111 @@ static int emit(Out *o, Ctx *c, int64_t loc)
             return -1;
         o->rows++;
     }
+    return 0;
+}
+
+/* s as msgspec encodes a string: '"', '\\' and control characters escaped
+ * (the short forms where JSON has them), everything else as it is. */
+static int put_json_text(Buf *b, Str s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *p = s.p, *e = s.p + s.n, *run = p;
+    if (buf_put(b, "\"", 1))
+        return -1;
+    for (; p < e; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[6] = {'\\', 0, '0', '0', 0, 0};
+        Py_ssize_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        if (buf_put(b, run, p - run) || buf_put(b, esc, n))
+            return -1;
+        run = p + 1;
+    }
+    return buf_put(b, run, e - run) || buf_put(b, "\"", 1) ? -1 : 0;
+}
+
+static int member_before(const Member *a, const Member *b)
+{
+    Py_ssize_t n = a->k.n < b->k.n ? a->k.n : b->k.n;
+    int c = memcmp(a->k.p, b->k.p, (size_t)n);
+    return c < 0 || (c == 0 && a->k.n < b->k.n);
+}
+
+/* The own object as canonical JSON (groupkit.load.walk.canonical): members in
+ * key order, no spaces.  Keys are plain ASCII, so byte order is code point order. */
+static int put_payload(TextCol *c, Py_ssize_t row, Msg *m)
+{
+    Member *mem = m->mem;
+    for (int i = 1; i < m->nmem; i++) /* insertion sort: a handful of members */
+        for (int j = i; j > 0 && member_before(&mem[j], &mem[j - 1]); j--) {
+            Member t = mem[j];
+            mem[j] = mem[j - 1];
+            mem[j - 1] = t;
+        }
+    if ((c->filled < row || c->offsets.len == 0) && text_fill(c, row))
+        return -1;
+    if (row % 8 == 0) {
+        char zero = 0;
+        if (buf_put(&c->valid, &zero, 1))
+            return -1;
+    }
+    c->valid.d[row / 8] |= (char)(1 << (row % 8));
+    Buf *b = &c->data;
+    if (buf_put(b, "{", 1))
+        return -1;
+    for (int i = 0; i < m->nmem; i++) {
+        static const char *words[] = {NULL, "null", "true", "false"};
+        if ((i && buf_put(b, ",", 1)) || put_json_text(b, mem[i].k) || buf_put(b, ":", 1))
+            return -1;
+        if (mem[i].kind == 0 ? put_json_text(b, mem[i].v)
+                             : buf_put(b, words[mem[i].kind], (Py_ssize_t)strlen(words[mem[i].kind])))
+            return -1;
+    }
+    if (buf_put(b, "}", 1))
+        return -1;
+    c->filled = row + 1;
+    int64_t end = (int64_t)b->len;
+    return buf_put(&c->offsets, &end, sizeof end);
+}
+
+static int emit_message(Out *o, Ctx *c, int64_t loc)
+{
+    Msg *m = &o->msg;
+    Py_ssize_t row = o->mrows;
+    m->f[M_WABA] = c->waba;
+    m->f[M_PN] = c->meta[0];
+    m->f[M_DPN] = c->meta[1];
+    for (int k = 0; k < N_MTEXT; k++) {
+        if (k == M_PAYLOAD) {
+            if (put_payload(&o->mtext[k], row, m))
+                return -1;
+        }
+        else if (put_text(&o->mtext[k], row, m->f[k]))
+            return -1;
+    }
+    int fwd = m->fwd < 0 && m->ffwd < 0 ? -1 : (m->fwd == 1 || m->ffwd == 1);
+    if (put_int(&o->mts_valid, &o->mts, row, m->ts) ||
+        put_int(&o->mtime_valid, &o->mtime, row, c->time) ||
+        put_bit(&o->fwd_valid, row, fwd >= 0) || put_bit(&o->fwd, row, fwd == 1) ||
+        put_bit(&o->ffwd_valid, row, m->ffwd >= 0) || put_bit(&o->ffwd, row, m->ffwd == 1) ||
+        buf_put(&o->mloc, &loc, sizeof loc))
+        return -1;
+    o->mrows++;
     return 0;
 }
 
@@ -793,20 +1421,32 @@ static void out_free(Out *o)
     buf_free(&o->bill);
     buf_free(&o->loc);
     PyMem_Free(o->st);
+    for (int c = 0; c < N_MTEXT; c++) {
+        buf_free(&o->mtext[c].valid);
+        buf_free(&o->mtext[c].offsets);
+        buf_free(&o->mtext[c].data);
+    }
+    Buf *more[] = {&o->mts_valid, &o->mts, &o->mtime_valid, &o->mtime, &o->fwd_valid,
+                   &o->fwd, &o->ffwd_valid, &o->ffwd, &o->mloc};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        buf_free(more[i]);
+    PyMem_Free(o->scratch);
 }
 
-static PyObject *columns(Out *o)
+/* One (validity, offsets, data) triple per text column, or None where a column
+ * held no value. */
+static PyObject *text_columns(TextCol *cols, int n, Py_ssize_t rows)
 {
-    PyObject *text = PyTuple_New(N_TEXT);
+    PyObject *text = PyTuple_New(n);
     if (text == NULL)
         return NULL;
-    for (int c = 0; c < N_TEXT; c++) {
-        TextCol *col = &o->text[c];
+    for (int c = 0; c < n; c++) {
+        TextCol *col = &cols[c];
         PyObject *t;
         if (col->filled == 0) {
             t = Py_NewRef(Py_None); /* every value null */
         }
-        else if (text_fill(col, o->rows)) {
+        else if (text_fill(col, rows)) {
             t = NULL;
         }
         else {
@@ -819,23 +1459,52 @@ static PyObject *columns(Out *o)
         }
         PyTuple_SET_ITEM(text, c, t);
     }
+    return text;
+}
+
+static PyObject *columns(Out *o)
+{
+    PyObject *text = text_columns(o->text, N_TEXT, o->rows);
+    if (text == NULL)
+        return NULL;
     return Py_BuildValue("(N(NN)(NN)(NN)(NN)N)", text, bytes_of(&o->ts_valid), bytes_of(&o->ts),
                          bytes_of(&o->exp_valid), bytes_of(&o->exp), bytes_of(&o->time_valid),
                          bytes_of(&o->time), bytes_of(&o->bill_valid), bytes_of(&o->bill),
                          bytes_of(&o->loc));
 }
 
-PyDoc_STRVAR(statuses_doc,
-"statuses(data, first_line) -> (lines, taken, routed, routed_locs, rows, columns)\n\n"
-"Read the status lane of an NDJSON block.  ``lines`` counts its lines (a final\n"
-"newline ends the last one), ``taken`` the lines read here; ``routed`` holds every\n"
-"other non-blank line, for the walker, and ``routed_locs`` their line numbers.\n"
-"``columns`` is (text, timestamp, conversation expiry, entry time, (billable\n"
-"validity, billable bits), int64 line numbers), each integer column a (validity,\n"
-"int64 values) pair and ``text`` one (validity, int64 offsets, data) triple per\n"
-"column of TEXT_COLUMNS, or None for a column with no value; ``rows`` rows in all.");
+static PyObject *message_columns(Out *o)
+{
+    PyObject *text = text_columns(o->mtext, N_MTEXT, o->mrows);
+    if (text == NULL)
+        return NULL;
+    return Py_BuildValue("(N(NN)(NN)(NN)(NN)N)", text, bytes_of(&o->mts_valid), bytes_of(&o->mts),
+                         bytes_of(&o->mtime_valid), bytes_of(&o->mtime), bytes_of(&o->fwd_valid),
+                         bytes_of(&o->fwd), bytes_of(&o->ffwd_valid), bytes_of(&o->ffwd),
+                         bytes_of(&o->mloc));
+}
 
-static PyObject *scan_statuses(PyObject *self, PyObject *args)
+PyDoc_STRVAR(read_doc,
+"read(data, first_line) -> (lines, taken, routed, routed_locs, statuses, messages)\n\n"
+"Read the lanes of an NDJSON block.  ``lines`` counts its lines (a final newline\n"
+"ends the last one), ``taken`` the lines read here; ``routed`` holds every other\n"
+"non-blank line, for the walker, and ``routed_locs`` their line numbers.\n"
+"``statuses`` is (rows, (text, timestamp, conversation expiry, entry time,\n"
+"(billable validity, billable bits), int64 line numbers)); ``messages`` is (rows,\n"
+"(text, timestamp, entry time, forwarded, frequently forwarded, int64 line\n"
+"numbers)).  Each integer or boolean column is a (validity, values) pair and\n"
+"``text`` one (validity, int64 offsets, data) triple per column of TEXT_COLUMNS\n"
+"or MESSAGE_COLUMNS, or None for a column with no value.");
+
+static inline void msg_reset(Msg *m)
+{
+    memset(m->f, 0, sizeof m->f);
+    m->ts.has = 0;
+    m->fwd = m->ffwd = m->own = -1;
+    m->nmem = m->has = 0;
+}
+
+static PyObject *scan_read(PyObject *self, PyObject *args)
 {
     (void)self;
     Py_buffer view;
@@ -864,12 +1533,25 @@ static PyObject *scan_statuses(PyObject *self, PyObject *args)
             Ctx c;
             memset(&c, 0, sizeof c);
             o.nst = 0;
+            o.ncontacts = 0;
+            msg_reset(&o.msg);
+            if (o.scratch_cap < e - s) {
+                PyMem_Free(o.scratch);
+                o.scratch_cap = (e - s) * 2;
+                o.scratch = PyMem_Malloc((size_t)o.scratch_cap);
+                if (o.scratch == NULL) {
+                    o.scratch_cap = 0;
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
+            o.scratch_len = 0;
             ws(&x);
             int r = record(&x, &o, &c);
             if (r < 0)
                 goto done;
             if (r == 0) {
-                if (emit(&o, &c, loc))
+                if (o.msg.has ? emit_message(&o, &c, loc) : emit(&o, &c, loc))
                     goto done;
                 taken++;
             }
@@ -887,9 +1569,12 @@ static PyObject *scan_statuses(PyObject *self, PyObject *args)
         s = nl ? nl + 1 : end;
     }
     {
-        PyObject *cols = columns(&o);
-        if (cols != NULL)
-            result = Py_BuildValue("(nnOOnN)", lines, taken, routed, locs, o.rows, cols);
+        PyObject *cols = columns(&o), *mcols = cols ? message_columns(&o) : NULL;
+        if (mcols != NULL)
+            result = Py_BuildValue("(nnOO(nN)(nN))", lines, taken, routed, locs, o.rows, cols,
+                                   o.mrows, mcols);
+        else
+            Py_XDECREF(cols);
     }
 done:
     Py_XDECREF(routed);
@@ -943,7 +1628,7 @@ static PyObject *scan_brackets(PyObject *self, PyObject *arg)
 }
 
 static PyMethodDef methods[] = {
-    {"statuses", scan_statuses, METH_VARARGS, statuses_doc},
+    {"read", scan_read, METH_VARARGS, read_doc},
     {"newlines", scan_newlines, METH_O, newlines_doc},
     {"brackets", scan_brackets, METH_O, brackets_doc},
     {NULL, NULL, 0, NULL},
@@ -952,7 +1637,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "groupkit._scan",
-    .m_doc = "The status lane of the NDJSON loader, in C (see groupkit/load/lane.py).",
+    .m_doc = "The status and message lanes of the NDJSON loader, in C (see groupkit/load/lane.py).",
     .m_size = -1,
     .m_methods = methods,
 };
@@ -978,15 +1663,23 @@ PyMODINIT_FUNC PyInit__scan(void)
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    PyObject *text = names(TEXT_COLUMNS, N_TEXT), *paths = names(PATHS, (Py_ssize_t)N_PATHS);
-    if (text == NULL || paths == NULL || PyModule_AddObjectRef(m, "TEXT_COLUMNS", text) < 0 ||
-        PyModule_AddObjectRef(m, "PATHS", paths) < 0) {
-        Py_XDECREF(text);
-        Py_XDECREF(paths);
-        Py_DECREF(m);
-        return NULL;
+    struct {
+        const char *name, **items;
+        Py_ssize_t n;
+    } tables[] = {
+        {"TEXT_COLUMNS", TEXT_COLUMNS, N_TEXT},
+        {"PATHS", PATHS, (Py_ssize_t)N_PATHS},
+        {"MESSAGE_COLUMNS", MESSAGE_COLUMNS, N_MTEXT},
+        {"MESSAGE_PATHS", MESSAGE_PATHS, (Py_ssize_t)N_MPATHS},
+    };
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        PyObject *t = names(tables[i].items, tables[i].n);
+        if (t == NULL || PyModule_AddObjectRef(m, tables[i].name, t) < 0) {
+            Py_XDECREF(t);
+            Py_DECREF(m);
+            return NULL;
+        }
+        Py_DECREF(t);
     }
-    Py_DECREF(text);
-    Py_DECREF(paths);
     return m;
 }

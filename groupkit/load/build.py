@@ -182,8 +182,9 @@ def block_tables(sink: Sink) -> tuple[dict[str, pa.Table], list[tuple[int, int, 
         # Most blocks leave some frames empty (sends, other changes): those tables
         # are built once per process, not a column at a time per block.
         tables[frame] = _frame_table(frame, rows, bad_records) if rows else _empty_table(frame)
-    if sink.lane:
-        tables["statuses"] = _with_lane(tables["statuses"], sink.lane)
+    for frame, lane in sink.lane.items():
+        if lane:
+            tables[frame] = _with_lane(frame, tables[frame], lane)
     # Errors of statuses are added after the walk: put every error back in reading
     # order (a stable sort), so the frame does not depend on how the file was cut.
     errors = tables["errors"]
@@ -242,15 +243,15 @@ def _empty_table(frame: str) -> pa.Table:
     return _encode_categories(frame, _frame_table(frame, [], {}))
 
 
-def _with_lane(walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
-    """The walker's statuses and the Arrow lane's, merged back into reading order.
+def _with_lane(frame: str, walked: pa.Table, lane: list[dict[str, pa.Array]]) -> pa.Table:
+    """The walker's rows and the Arrow lane's, merged back into reading order.
 
     Each part is in reading order, and a stable sort on the line interleaves them.
     Half the columns are empty on every part (no errors, contacts or envelope on a
     lane line, and few on the walker's failed statuses), so a column is built only
     where some part holds a value: taking every column by index cost twice as much.
     """
-    dtypes = schema.dtypes("statuses")
+    dtypes = schema.dtypes(frame)
     names = walked.column_names
     types = {name: _ARROW.get(dtypes.get(name), pa.int64()) for name in names}
     parts = [{k: v.cast(types[k]) for k, v in cols.items()} for cols in lane]

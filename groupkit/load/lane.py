@@ -1,15 +1,15 @@
-"""The status lane: most lines of an archive, read in C without Python objects.
+"""The lanes: most lines of an archive, read in C without Python objects.
 
-Nineteen lines in twenty of a group archive are the same POST: one entry, one
-``messages`` change, a few status objects and nothing else. The C extension
-:mod:`groupkit._scan` reads such lines straight from the bytes into the statuses
-frame's columns and hands every other line back; :func:`walk_lines` walks those
-with the msgspec walker, which is exact about reasons, and keeps the lane's
-columns in ``sink.lane`` for :func:`groupkit.load.build.block_tables`, which merges
-both back into reading order.
+Most lines of a group archive are one of two POSTs: one entry, one ``messages``
+change, and either a few status objects, or one participant's message with its
+contact. The C extension :mod:`groupkit._scan` reads such lines straight from the
+bytes into the statuses and messages frames' columns and hands every other line
+back; :func:`walk_lines` walks those with the msgspec walker, which is exact about
+reasons, and keeps the lanes' columns in ``sink.lane`` for
+:func:`groupkit.load.build.block_tables`, which merges both back into reading order.
 
 The C lane takes a line only if it would read it exactly as the walker does
-(strict JSON, plain ASCII strings, the common shape; see ``_scan.c``); tests
+(strict JSON, valid UTF-8, the common shapes; see ``_scan.c``); tests
 compare the two on every archive the suite reads and on mutated lines. Where the
 extension was not built (no C compiler at install time), every line takes the
 walker: the same frames, more slowly.
@@ -43,18 +43,20 @@ def available() -> bool:
 def walk_lines(data: bytes, fidx: int, sink: Sink, first_line: int) -> int | None:
     """Walk an NDJSON block through the lane; None where the lane is not available.
 
-    Statuses of lane lines go to ``sink.lane`` as Arrow columns; every other line
+    Statuses and messages of lane lines go to ``sink.lane`` as Arrow columns; every other line
     is walked into ``sink`` by :func:`groupkit.load.walk.walk_record`. Returns the
     number of lines, like :func:`groupkit.load.walk.walk_block`.
     """
     if not available():
         return None
-    lines, taken, routed, locs, rows, columns = _scan.statuses(data, first_line)
+    lines, taken, routed, locs, (rows, columns), (mrows, mcolumns) = _scan.read(data, first_line)
     for line, loc in zip(routed, locs, strict=True):
         walk_record(line, fidx, loc, sink)
     sink.records += taken
     if rows:
-        sink.lane.append(_status_columns(rows, columns, fidx))
+        sink.lane["statuses"].append(_status_columns(rows, columns, fidx))
+    if mrows:
+        sink.lane["messages"].append(_message_columns(mrows, mcolumns, fidx))
     return lines
 
 
@@ -63,16 +65,32 @@ def _ints(n: int, part: tuple[bytes, bytes]) -> pa.Array:
     return pa.Array.from_buffers(pa.int64(), n, [pa.py_buffer(valid), pa.py_buffer(values)])
 
 
-def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
-    """The statuses frame's raw columns from _scan's buffers (see ``_scan.statuses``)."""
-    text_parts, ts, expires, entry_time, (bill_valid, bill), loc = columns
+def _bools(n: int, part: tuple[bytes, bytes]) -> pa.Array:
+    valid, values = part
+    return pa.Array.from_buffers(pa.bool_(), n, [pa.py_buffer(valid), pa.py_buffer(values)])
+
+
+def _texts(n: int, names: tuple[str, ...], parts: tuple) -> dict[str, pa.Array]:
     none = nulls(n, _T)
-    text = {
+    return {
         name: none
         if part is None  # the column held no value in this block
         else pa.Array.from_buffers(_T, n, [pa.py_buffer(buffer) for buffer in part])
-        for name, part in zip(_scan.TEXT_COLUMNS, text_parts, strict=True)
+        for name, part in zip(names, parts, strict=True)
     }
+
+
+def _line_numbers(n: int, fidx: int, loc: bytes) -> dict[str, pa.Array]:
+    return {
+        "_file": pa.array(np.full(n, fidx, dtype=np.int64)),
+        "_loc": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(loc)]),
+    }
+
+
+def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
+    """The statuses frame's raw columns from _scan's buffers (see ``_scan.read``)."""
+    text_parts, ts, expires, entry_time, billable, loc = columns
+    text = _texts(n, _scan.TEXT_COLUMNS, text_parts)
     rid, rtype = text["recipient_id"], text["recipient_type"]
     # The declared rule of group_id: `group_id`, else the recipient of a group status.
     text["group_id"] = pc.coalesce(
@@ -87,12 +105,26 @@ def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
         "timestamp": _ints(n, ts),
         "conversation_expires_at": _ints(n, expires),
         "entry_time": _ints(n, entry_time),
-        "billable": pa.Array.from_buffers(
-            pa.bool_(), n, [pa.py_buffer(bill_valid), pa.py_buffer(bill)]
-        ),
-        "_file": pa.array(np.full(n, fidx, dtype=np.int64)),
-        "_loc": pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(loc)]),
+        "billable": _bools(n, billable),
+        **_line_numbers(n, fidx, loc),
     }
     # Every other column is null on a lane line: no errors, no contacts, no extra keys,
     # no envelope (the lane sends any line that has one to the walker).
+    none = nulls(n, _T)
     return {name: known.get(name, none) for name in RAW_COLUMNS["statuses"]}
+
+
+def _message_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
+    """The messages frame's raw columns from _scan's buffers (see ``_scan.read``)."""
+    text_parts, ts, entry_time, forwarded, frequently, loc = columns
+    known = {
+        **_texts(n, _scan.MESSAGE_COLUMNS, text_parts),
+        "timestamp": _ints(n, ts),
+        "entry_time": _ints(n, entry_time),
+        "forwarded": _bools(n, forwarded),
+        "frequently_forwarded": _bools(n, frequently),
+        **_line_numbers(n, fidx, loc),
+    }
+    # Null on a lane line: errors, referrals, system fields, extra keys, envelope.
+    none = nulls(n, _T)
+    return {name: known.get(name, none) for name in RAW_COLUMNS["messages"]}

@@ -65,8 +65,8 @@ class Sink:
     sends: int = 0
     # (file index, loc, reason, excerpt)
     rejects: list[tuple[int, int, str, str]] = field(default_factory=list)
-    # Statuses read by the C lane (groupkit.load.lane), as statuses-frame columns.
-    lane: list = field(default_factory=list)
+    # Statuses and messages read by the C lane (groupkit.load.lane), as columns.
+    lane: dict[str, list] = field(default_factory=lambda: {"statuses": [], "messages": []})
 
 
 # --------------------------------------------------------------------------- nesting

@@ -100,6 +100,37 @@ def test_the_lane_fills_declared_columns():
     assert len(set(lane._scan.TEXT_COLUMNS)) == len(lane._scan.TEXT_COLUMNS)
 
 
+# Keys of a message object the lane reads (the rest send the line to the walker),
+# and the own objects of the types it reads whole, as `payload`.
+_LANE_MESSAGE_KEYS = {"id", "group_id", "from", "from_user_id", "from_parent_user_id",
+                      "timestamp", "type", "context", "text", "image", "video", "audio",
+                      "document", "sticker", "reaction"}  # fmt: skip
+
+
+def _message_paths() -> set[str]:
+    """Declared paths of a message line under the keys the lane reads."""
+    paths = set()
+    for name, col in schema.FRAMES["messages"].items():
+        if name == "payload":
+            continue  # the own object, read whole
+        for path in col.paths:
+            head = path.split(".")[0]
+            if path.startswith("@contact.") or head in _LANE_MESSAGE_KEYS:
+                paths.add(path)
+    # The lane hands a reply about a product to the walker (see test_message_lane).
+    return {p for p in paths if not p.startswith("context.referred_product.")}
+
+
+@pytest.mark.skipif(lane._scan is None, reason="the C lane is not built")
+def test_the_message_lane_reads_exactly_the_declared_message_paths():
+    """A field Meta adds under a key the lane reads (say `image.width`) is declared
+    once, and this test fails until the lane reads it too."""
+    assert set(lane._scan.MESSAGE_PATHS) == _message_paths()
+    raw = set(walk.RAW_COLUMNS["messages"])
+    assert set(lane._scan.MESSAGE_COLUMNS) <= raw
+    assert len(set(lane._scan.MESSAGE_COLUMNS)) == len(lane._scan.MESSAGE_COLUMNS)
+
+
 def test_the_readme_tables_come_from_the_declaration():
     with open(README, encoding="utf-8") as fh:
         text = fh.read()

@@ -54,7 +54,7 @@ def assert_same(a: groupkit.Archive, b: groupkit.Archive) -> None:
 
 def _taken(data: bytes) -> int:
     """How many lines the C lane itself takes."""
-    return _lane._scan.statuses(data, 1)[1]
+    return _lane._scan.read(data, 1)[1]
 
 
 def test_sample_data_reads_the_same_and_mostly_through_the_lane():
@@ -195,15 +195,15 @@ def test_edge_lines_read_the_same(line):
 
 def test_scan_counts_lines_like_the_walker():
     good = _line(statuses(status("wamid.c", "sent")))
-    lines, taken, routed, locs, rows, _ = _lane._scan.statuses(
+    lines, taken, routed, locs, (rows, _), (messages, _) = _lane._scan.read(
         f"{good}\n\n \x0c\n{good}\nnot json\n{good}".encode(), 10
     )
-    assert (lines, taken, rows) == (6, 3, 3)
+    assert (lines, taken, rows, messages) == (6, 3, 3, 0)
     assert (routed, locs) == ([b"not json"], [14])
-    assert _lane._scan.statuses(b"", 1)[:2] == (0, 0)
-    assert _lane._scan.statuses(f"{good}\n".encode(), 1)[:2] == (1, 1)
+    assert _lane._scan.read(b"", 1)[:2] == (0, 0)
+    assert _lane._scan.read(f"{good}\n".encode(), 1)[:2] == (1, 1)
     with pytest.raises(ValueError, match="first_line"):
-        _lane._scan.statuses(b"{}", 2**63 - 1)  # line numbers would overflow
+        _lane._scan.read(b"{}", 2**63 - 1)  # line numbers would overflow
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
