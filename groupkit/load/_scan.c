@@ -1584,6 +1584,61 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(hash_text_doc,
+"hash_text(offsets, data, offset, length, large, out) -> None\n\n"
+"64-bit FNV-1a hashes of ``length`` strings of an Arrow string array (its\n"
+"``offsets`` and ``data`` buffers, from row ``offset``; int64 offsets when\n"
+"``large``), written to ``out``, a writable buffer of that many uint64.  For\n"
+"finding candidate duplicates fast: equal strings hash alike; unequal ones\n"
+"rarely do, and candidates are compared in full after.");
+
+static PyObject *scan_hash_text(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer offs, data, out;
+    Py_ssize_t offset, length;
+    int large;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*nnpw*", &offs, &data, &offset, &length, &large, &out))
+        return NULL;
+    Py_ssize_t width = large ? 8 : 4;
+    if (offset < 0 || length < 0 || offset > PY_SSIZE_T_MAX / width - length - 1 ||
+        (offset + length + 1) * width > offs.len || length > out.len / 8) {
+        PyErr_SetString(PyExc_ValueError, "hash_text: buffers too small for the rows asked");
+        goto done;
+    }
+    const unsigned char *d = data.buf;
+    uint64_t *h = out.buf;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        int64_t a, b;
+        if (large) {
+            memcpy(&a, (const char *)offs.buf + (offset + i) * 8, 8);
+            memcpy(&b, (const char *)offs.buf + (offset + i + 1) * 8, 8);
+        }
+        else {
+            int32_t a4, b4;
+            memcpy(&a4, (const char *)offs.buf + (offset + i) * 4, 4);
+            memcpy(&b4, (const char *)offs.buf + (offset + i + 1) * 4, 4);
+            a = a4;
+            b = b4;
+        }
+        if (a < 0 || b < a || b > data.len) {
+            PyErr_SetString(PyExc_ValueError, "hash_text: offsets outside the data");
+            goto done;
+        }
+        uint64_t v = 0xcbf29ce484222325ULL;
+        for (int64_t k = a; k < b; k++)
+            v = (v ^ d[k]) * 0x100000001b3ULL;
+        h[i] = v;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&offs);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 PyDoc_STRVAR(newlines_doc, "newlines(buffer) -> int\n\nThe number of newline bytes in a buffer.");
 
 static Py_ssize_t count_byte(const char *s, const char *end, char c)
@@ -1630,6 +1685,7 @@ static PyObject *scan_brackets(PyObject *self, PyObject *arg)
 static PyMethodDef methods[] = {
     {"read", scan_read, METH_VARARGS, read_doc},
     {"newlines", scan_newlines, METH_O, newlines_doc},
+    {"hash_text", scan_hash_text, METH_VARARGS, hash_text_doc},
     {"brackets", scan_brackets, METH_O, brackets_doc},
     {NULL, NULL, 0, NULL},
 };
