@@ -4,7 +4,7 @@ Data flows one way through the modules of this package::
 
     sources   paths, globs, gzip, format detection          -> bytes of records
     records   cut bytes into records; route each            -> lane or walker
-    lane      the C status lane (_scan.c), common status POSTs -> Arrow columns
+    lane      the C lanes (_scan.c), common status and message POSTs -> Arrow columns
     walk      the msgspec walker, every other record        -> column lists per frame
     build     column lists -> Arrow tables -> typed pandas frames; redeliveries dropped
     engine    worker processes and the shared-memory hand-over (handover)

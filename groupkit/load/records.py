@@ -1,6 +1,6 @@
 """Sources -> records: cut a file's bytes into records and hand each to the lane or the walker.
 
-NDJSON blocks go to the C status lane (:mod:`groupkit.load.lane`) where it is
+NDJSON blocks go to the C lanes (:mod:`groupkit.load.lane`) where it is
 built, which hands back every line it does not take; whole-file documents (one
 webhook, an array, a mapping of named webhooks) go record by record to the
 walker (:mod:`groupkit.load.walk`).
