@@ -20,36 +20,32 @@ from pathlib import Path
 
 import orjson
 
-WABA = "102290129340398"
-META = {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"}
+from groupkit import webhooks
+
+_INBOUND_TEXT = "What does everyone think about this?"
 
 
 def _wrap(field: str, value: dict) -> dict:
-    value = {"messaging_product": "whatsapp", "metadata": META, **value}
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": WABA, "changes": [{"value": value, "field": field}]}],
-    }
+    return webhooks.envelope(field, value)
 
 
 def _status(mid: str, gid: str, status: str, ts: int, participant: str | None) -> dict:
-    st = {
-        "id": mid,
-        "status": status,
-        "timestamp": str(ts),
-        "recipient_id": gid,
-        "recipient_type": "group",
-    }
-    if participant is not None:
-        st["recipient_participant_id"] = participant
-        st["recipient_participant_user_id"] = "US." + participant[::-1] + "0000"
-        st["pricing"] = {
+    if participant is None:
+        return webhooks.status(mid, status, ts, group_id=gid)
+    return webhooks.status(
+        mid,
+        status,
+        ts,
+        group_id=gid,
+        participant=participant,
+        recipient_participant_user_id="US." + participant[::-1] + "0000",
+        pricing={
             "billable": True,
             "pricing_model": "PMP",
             "type": "regular",
             "category": "group_marketing",
-        }
-    return st
+        },
+    )
 
 
 def generate(lines: int, seed: int = 0):
@@ -87,16 +83,11 @@ def generate(lines: int, seed: int = 0):
             yield _wrap(
                 "messages",
                 {
-                    "contacts": [{"profile": {"name": f"Member {who[-3:]}"}, "wa_id": who}],
+                    "contacts": [webhooks.contact(who, f"Member {who[-3:]}")],
                     "messages": [
-                        {
-                            "from": who,
-                            "group_id": gid,
-                            "id": mid,
-                            "timestamp": str(ts),
-                            "text": {"body": "What does everyone think about this?"},
-                            "type": "text",
-                        }
+                        webhooks.inbound_message(
+                            who, gid, mid, ts, "text", text={"body": _INBOUND_TEXT}
+                        )
                     ],
                 },
             )
@@ -108,13 +99,13 @@ def generate(lines: int, seed: int = 0):
                 "group_participants_update",
                 {
                     "groups": [
-                        {
-                            "timestamp": str(ts),
-                            "group_id": gid,
-                            "type": "group_participants_add",
-                            "reason": "invite_link",
-                            "added_participants": [{"wa_id": who}],
-                        }
+                        webhooks.group_event(
+                            "group_participants_add",
+                            gid,
+                            ts,
+                            reason="invite_link",
+                            added_participants=[{"wa_id": who}],
+                        )
                     ]
                 },
             )
