@@ -41,6 +41,7 @@ from pathlib import Path
 import httpx
 
 import groupkit
+from groupkit import webhooks
 from groupkit.signatures import sign
 
 SECRET = "bench-app-secret"
@@ -50,38 +51,17 @@ GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
 def webhook(n: int) -> bytes:
     """A realistic aggregated 'delivered' status POST for a group (~1 KB), unique per n."""
     statuses = [
-        {
-            "id": f"wamid.bench{n:09d}",
-            "status": "delivered",
-            "timestamp": str(1764590000 + n % 86400),
-            "recipient_id": GROUP,
-            "recipient_type": "group",
-            "recipient_participant_id": f"1650555{p:04d}",
-            "pricing": {"billable": True, "pricing_model": "PMP", "category": "group_utility"},
-        }
+        webhooks.status(
+            f"wamid.bench{n:09d}",
+            "delivered",
+            1764590000 + n % 86400,
+            group_id=GROUP,
+            participant=f"1650555{p:04d}",
+            pricing={"billable": True, "pricing_model": "PMP", "category": "group_utility"},
+        )
         for p in range(3)
     ]
-    hook = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550783881",
-                                "phone_number_id": "106540352242922",
-                            },
-                            "statuses": statuses,
-                        },
-                        "field": "messages",
-                    }
-                ],
-            }
-        ],
-    }
+    hook = webhooks.envelope("messages", {"statuses": statuses})
     return json.dumps(hook, separators=(",", ":")).encode()
 
 

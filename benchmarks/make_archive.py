@@ -26,36 +26,30 @@ from pathlib import Path
 
 import orjson
 
-WABA = "102290129340398"
-META = {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"}
+from groupkit import webhooks
 
 
 def _wrap(field: str, value: dict) -> dict:
-    value = {"messaging_product": "whatsapp", "metadata": META, **value}
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": WABA, "changes": [{"value": value, "field": field}]}],
-    }
+    return webhooks.envelope(field, value)
 
 
 def _status(mid: str, gid: str, status: str, ts: int, participant: str | None) -> dict:
-    st = {
-        "id": mid,
-        "status": status,
-        "timestamp": str(ts),
-        "recipient_id": gid,
-        "recipient_type": "group",
-    }
-    if participant is not None:
-        st["recipient_participant_id"] = participant
-        st["recipient_participant_user_id"] = "US." + participant[::-1] + "0000"
-        st["pricing"] = {
+    if participant is None:
+        return webhooks.status(mid, status, ts, group_id=gid)
+    return webhooks.status(
+        mid,
+        status,
+        ts,
+        group_id=gid,
+        participant=participant,
+        recipient_participant_user_id="US." + participant[::-1] + "0000",
+        pricing={
             "billable": True,
             "pricing_model": "PMP",
             "type": "regular",
             "category": "group_marketing",
-        }
-    return st
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -128,24 +122,19 @@ def _media(rnd: random.Random, kind: str, caption: str | None) -> dict:
 def _inbound(rnd: random.Random, mix: Mix, gid: str, who: str, mid: str, ts: int, last: list):
     foreign = rnd.random() < mix.non_ascii
     text = rnd.choice(_FOREIGN if foreign else _TEXTS)
-    msg: dict = {"from": who, "group_id": gid, "id": mid, "timestamp": str(ts)}
     kind = rnd.random()
     if kind < 0.55:
-        msg["text"] = {"body": text}
-        msg["type"] = "text"
+        msg = webhooks.inbound_message(who, gid, mid, ts, "text", text={"body": text})
     elif kind < 0.65 and last:
-        msg["reaction"] = {"message_id": rnd.choice(last), "emoji": rnd.choice(_EMOJI)}
-        msg["type"] = "reaction"
+        reaction = {"message_id": rnd.choice(last), "emoji": rnd.choice(_EMOJI)}
+        msg = webhooks.inbound_message(who, gid, mid, ts, "reaction", reaction=reaction)
     else:
         media = rnd.choice(("image", "image", "video", "audio", "document", "sticker"))
-        msg[media] = _media(rnd, media, text if rnd.random() < 0.5 else None)
-        msg["type"] = media
+        own = _media(rnd, media, text if rnd.random() < 0.5 else None)
+        msg = webhooks.inbound_message(who, gid, mid, ts, media, **{media: own})
     if last and msg["type"] != "reaction" and rnd.random() < 0.3:
         msg = {"context": {"from": who[::-1], "id": rnd.choice(last)}, **msg}
-    contact = {
-        "profile": {"name": rnd.choice(_FOREIGN_NAMES if foreign else _NAMES)},
-        "wa_id": who,
-    }
+    contact = webhooks.contact(who, rnd.choice(_FOREIGN_NAMES if foreign else _NAMES))
     if rnd.random() < 0.3:  # business-scoped user ids (2026)
         contact["user_id"] = f"US.{who[::-1]}0000"
         msg["from_user_id"] = contact["user_id"]
@@ -155,22 +144,23 @@ def _inbound(rnd: random.Random, mix: Mix, gid: str, who: str, mid: str, ts: int
 def _event(rnd: random.Random, gid: str, members: list[str], ts: int) -> dict:
     kind = rnd.random()
     if kind < 0.6:
-        group = {
-            "timestamp": str(ts),
-            "group_id": gid,
-            "type": "group_participants_add" if kind < 0.4 else "group_participants_remove",
-            "reason": "invite_link",
-        }
-        key = "added_participants" if kind < 0.4 else "removed_participants"
-        group[key] = [{"wa_id": rnd.choice(members)}]
+        adding = kind < 0.4
+        who = [{"wa_id": rnd.choice(members)}]
+        group = webhooks.group_event(
+            "group_participants_add" if adding else "group_participants_remove",
+            gid,
+            ts,
+            reason="invite_link",
+            **{"added_participants" if adding else "removed_participants": who},
+        )
         return _wrap("group_participants_update", {"groups": [group]})
-    group = {
-        "timestamp": str(ts),
-        "group_id": gid,
-        "type": "group_settings_update",
-        "request_id": f"req-{rnd.getrandbits(64):016x}",
-        "group_subject": {"text": "Orders — week 48", "update_successful": True},
-    }
+    group = webhooks.group_event(
+        "group_settings_update",
+        gid,
+        ts,
+        request_id=f"req-{rnd.getrandbits(64):016x}",
+        group_subject={"text": "Orders — week 48", "update_successful": True},
+    )
     return _wrap("group_settings_update", {"groups": [group]})
 
 

@@ -34,20 +34,21 @@ from groupkit.analytics import (
     webhook_health,
 )
 from groupkit.archive import Archive, LoadReport, Reject
-from groupkit.client import (
+from groupkit.client import AsyncGroupClient, GroupClient, RetryPolicy
+from groupkit.exceptions import (
     APIError,
-    AsyncGroupClient,
+    ArchiveError,
     AuthenticationError,
+    CacheWarning,
     ClientConfigError,
-    GroupClient,
+    GroupkitError,
     PayloadError,
     RateLimitError,
-    RetryPolicy,
+    ReceiverError,
     SendUncertainError,
     ServerError,
     TransportError,
 )
-from groupkit.exceptions import ArchiveError, GroupkitError
 from groupkit.load import parse_webhooks, read_record, read_webhooks
 
 __version__ = "0.1.0"
@@ -58,12 +59,14 @@ __all__ = [
     "ArchiveError",
     "AsyncGroupClient",
     "AuthenticationError",
+    "CacheWarning",
     "ClientConfigError",
     "GroupClient",
     "GroupkitError",
     "LoadReport",
     "PayloadError",
     "RateLimitError",
+    "ReceiverError",
     "Reject",
     "RetryPolicy",
     "SendUncertainError",

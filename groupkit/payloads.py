@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from groupkit.exceptions import GroupkitError
+from groupkit.exceptions import PayloadError
 
 __all__ = [
     "GROUP_MESSAGE_TYPES",
@@ -81,33 +81,6 @@ _JOIN_APPROVAL_MODES = frozenset({"approval_required", "auto_approve"})
 # about the alphabet but refuse what is clearly something else.
 _GROUP_ID = re.compile(r"[A-Za-z0-9_\-=+/.]{8,512}")
 _PHONE_LIKE = re.compile(r"\+?[0-9 ()\-]{6,20}")
-
-
-class PayloadError(GroupkitError, ValueError):
-    """A request the API would refuse, caught before anything was sent.
-
-    Parameters
-    ----------
-    field
-        Dotted path of the offending field in the request body, e.g. ``"pin.expiration_days"``.
-    reason
-        What is wrong and, where useful, what to do.
-    code
-        The Cloud API error code the real API would most likely answer with
-        (the sandbox uses it for its error responses).
-
-    Examples
-    --------
-    >>> err = PayloadError("text.body", "must not be empty")
-    >>> str(err), err.code
-    ('text.body: must not be empty', 100)
-    """
-
-    def __init__(self, field: str, reason: str, *, code: int = 100) -> None:
-        self.field = field
-        self.reason = reason
-        self.code = code
-        super().__init__(f"{field}: {reason}")
 
 
 def check_group_id(group_id: object, field: str = "to") -> str:

@@ -283,7 +283,8 @@ def _left_after(receipts: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
         by=["group_id", "participant_id"],
         direction="forward",
     )
-    left.loc[found["row"].to_numpy()] = found["left_at"].to_numpy()
+    # .array keeps the UTC zone: pandas 3.0 refuses naive datetimes in a UTC column.
+    left.loc[found["row"].to_numpy()] = found["left_at"].array
     return left
 
 

@@ -1,14 +1,8 @@
-"""The client's errors: one hierarchy under :class:`groupkit.GroupkitError`.
+"""The client's errors: what an error response means, and which exception says it.
 
-``GroupkitError``
-  - :class:`~groupkit.payloads.PayloadError` — refused before anything was sent
-  - :class:`ClientConfigError` — credentials or settings missing or contradictory
-  - :class:`APIError` — the API answered with an error
-      - :class:`AuthenticationError` (401, codes 0 and 190)
-      - :class:`RateLimitError` (429 and the rate-limit codes), with ``retry_after``
-      - :class:`ServerError` (5xx)
-  - :class:`TransportError` — no answer from the API
-      - :class:`SendUncertainError` — a send may have reached the API; not retried
+The exception classes themselves live in :mod:`groupkit.exceptions` (the one tree of
+groupkit's errors); they are re-exported here so ``from groupkit.client.errors import
+APIError`` keeps working.
 
 Error bodies come in three shapes (reference 4.3 and 6): Meta's
 ``{"error": {"message", "type", "code", "error_data": {"details"}, "fbtrace_id"}}``,
@@ -35,9 +29,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from groupkit.catalog import ErrorInfo, lookup
-from groupkit.exceptions import GroupkitError
-from groupkit.payloads import PayloadError
+from groupkit.exceptions import (
+    APIError,
+    AuthenticationError,
+    ClientConfigError,
+    PayloadError,
+    RateLimitError,
+    SendUncertainError,
+    ServerError,
+    TransportError,
+)
 
 __all__ = [
     "RATE_LIMIT_CODES",
@@ -57,167 +58,6 @@ __all__ = [
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056, 131208})
 _AUTH_CODES = frozenset({0, 190})
 _MESSAGE_CODE = re.compile(r"^\(#(\d+)\)\s*(.*)$", re.DOTALL)
-
-
-class ClientConfigError(GroupkitError, ValueError):
-    """The client was given missing or contradictory settings (e.g. no API key)."""
-
-
-class APIError(GroupkitError):
-    """The WhatsApp API (Meta or 360dialog) answered a request with an error.
-
-    Attributes
-    ----------
-    status_code
-        The HTTP status.
-    code
-        The Cloud API error code, or ``None`` when the body carried none.
-    title
-        Short title (Meta's ``error_user_title``, the text after ``(#code)`` in
-        ``message``, or the catalogue's title).
-    message
-        The API's own ``message`` text (or 360dialog's error string).
-    details
-        ``error_data.details``: what exactly was wrong.
-    fbtrace_id
-        Meta's trace ID; quote it in support tickets.
-    error_type
-        Meta's ``type``, e.g. ``"OAuthException"``.
-    is_transient
-        Meta's ``is_transient`` flag when present.
-    retry_after
-        Seconds from a ``Retry-After`` header, if any.
-    info
-        The :class:`~groupkit.catalog.ErrorInfo` for ``code``, if catalogued.
-    body
-        The decoded error body (or the text, trimmed) for anything not modelled above.
-    method, path
-        The request that failed (path without query string).
-    attempts
-        How many times the request was tried.
-    """
-
-    def __init__(
-        self,
-        status_code: int,
-        *,
-        code: int | None = None,
-        title: str | None = None,
-        message: str | None = None,
-        details: str | None = None,
-        fbtrace_id: str | None = None,
-        error_type: str | None = None,
-        is_transient: bool | None = None,
-        retry_after: float | None = None,
-        body: Any = None,
-        method: str = "",
-        path: str = "",
-        attempts: int = 1,
-    ) -> None:
-        self.status_code = status_code
-        self.code = code
-        self.info: ErrorInfo | None = lookup(code)
-        self.title = title or (self.info.title if self.info else None)
-        self.message = message
-        self.details = details
-        self.fbtrace_id = fbtrace_id
-        self.error_type = error_type
-        self.is_transient = is_transient
-        self.retry_after = retry_after
-        self.body = body
-        self.method = method
-        self.path = path
-        self.attempts = attempts
-        super().__init__(self._describe())
-
-    @property
-    def retryable(self) -> bool:
-        """Whether repeating the request later may succeed (Meta's flag, else the catalogue)."""
-        if self.is_transient is not None:
-            return self.is_transient
-        if self.info is not None:
-            return self.info.retryable
-        return self.status_code == 429 or self.status_code >= 500
-
-    def _describe(self) -> str:
-        where = f" from {self.method} {self.path}" if self.method else ""
-        head = f"HTTP {self.status_code}{where}"
-        what = []
-        if self.code is not None:
-            what.append(f"(#{self.code})")
-        if self.title:
-            what.append(self.title)
-        text = " ".join(what)
-        extra = self.details or (self.message if self.message and not self.title else None)
-        if extra and extra != self.title:
-            text = f"{text}: {extra}" if text else extra
-        parts = [f"{head}: {text.rstrip('.')}" if text else head]
-        if self.fbtrace_id:
-            parts.append(f"fbtrace_id={self.fbtrace_id}")
-        if self.attempts > 1:
-            parts.append(f"after {self.attempts} attempts")
-        if self.retry_after is not None:
-            parts.append(f"Retry-After {self.retry_after:g} s")
-        if self.info is not None:
-            parts.append(
-                f"What to do: {self.info.advice} (retry: {self.info.retry}) {self.info.href}"
-            )
-        return ". ".join(parts)
-
-
-class AuthenticationError(APIError):
-    """The API key or access token was missing, wrong or expired (HTTP 401, codes 0, 190)."""
-
-
-class RateLimitError(APIError):
-    """Too many requests (HTTP 429 or a rate-limit code); see ``retry_after``."""
-
-
-class ServerError(APIError):
-    """The API failed on its side (HTTP 5xx)."""
-
-
-class TransportError(GroupkitError):
-    """The API could not be reached or did not answer (connection refused, timeouts).
-
-    Attributes
-    ----------
-    method, path
-        The request that failed.
-    attempts
-        How many times it was tried.
-    """
-
-    def __init__(self, reason: str, *, method: str = "", path: str = "", attempts: int = 1):
-        self.reason = reason
-        self.method = method
-        self.path = path
-        self.attempts = attempts
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
-        super().__init__(f"{method} {path}: {reason}{tries}".strip())
-
-
-class SendUncertainError(TransportError):
-    """A send was written but no answer came back: the message may or may not have gone out.
-
-    groupkit does not retry these by default because the API has no idempotency key:
-    a retry could post the message to the group twice. Check the webhooks (a ``sent``
-    status for an unknown message ID) before resending, or opt in with
-    ``RetryPolicy(retry_uncertain_sends=True)``.
-
-    Attributes
-    ----------
-    payload
-        The body that was being sent.
-    """
-
-    def __init__(self, reason: str, *, payload: Mapping[str, Any], **kwargs: Any) -> None:
-        self.payload = dict(payload)
-        super().__init__(
-            f"{reason}; the message may already have been accepted, so it was not sent "
-            "again (the API has no idempotency key). Check the webhooks before resending",
-            **kwargs,
-        )
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -64,6 +64,7 @@ import pyarrow.parquet as pq
 
 from groupkit import schema
 from groupkit.archive import Archive, LoadReport, Reject
+from groupkit.exceptions import CacheWarning
 from groupkit.load import sources
 from groupkit.load.build import arrow_to_pandas, text_categories
 from groupkit.load.parts import Layout, Part
@@ -93,18 +94,6 @@ _MANIFEST = "manifest.json"
 
 class _Corrupt(Exception):
     """A cache entry that cannot be trusted."""
-
-
-class CacheWarning(UserWarning):
-    """The cache could not be used as asked: the load went on without it, or rebuilt an entry.
-
-    The frames and report are those of an uncached load; only speed is lost.
-
-    Examples
-    --------
-    >>> issubclass(CacheWarning, UserWarning)
-    True
-    """
 
 
 def _warn(message: str) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from groupkit.exceptions import GroupkitError
+from groupkit.exceptions import ReceiverError
 from groupkit.signatures import secret_bytes
 
 __all__ = ["ENV_NAMES", "ReceiverError", "ReceiverSecrets", "Secret", "load_secrets"]
@@ -28,19 +28,6 @@ ENV_NAMES = {
     "verify_token": "GROUPKIT_VERIFY_TOKEN",
     "d360_secret": "GROUPKIT_360DIALOG_SECRET",
 }
-
-
-class ReceiverError(GroupkitError):
-    """``groupkit receive`` cannot start as configured (secrets, directory, options).
-
-    Examples
-    --------
-    >>> try:
-    ...     load_secrets("/no/such/secrets.env")
-    ... except ReceiverError as exc:
-    ...     print(exc)
-    secrets file /no/such/secrets.env does not exist
-    """
 
 
 class Secret:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from groupkit import payloads
+from groupkit import payloads, webhooks
 from groupkit.catalog import lookup
 from groupkit.sandbox.emitter import Emitter
 from groupkit.simulate import model
@@ -244,37 +244,22 @@ class SandboxState:
             group = self._groups[group_id]
             group.participants.extend(p for p in participants if p not in group.participants)
             now = time.time()
-            event = {
-                "timestamp": str(int(now)),
-                "group_id": group_id,
-                "type": "group_participants_add",
-                "reason": "invite_link",
-                "added_participants": [{"wa_id": p} for p in participants],
-            }
+            event = webhooks.group_event(
+                "group_participants_add",
+                group_id,
+                int(now),
+                reason="invite_link",
+                added_participants=[{"wa_id": p} for p in participants],
+            )
         self._emit_group_event(now, "group_participants_update", event)
 
     def _emit_group_event(self, now: float, field: str, event: dict[str, Any]) -> None:
-        hook = {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": self.waba_id,
-                    "changes": [
-                        {
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "15550783881",
-                                    "phone_number_id": self.phone_number_id,
-                                },
-                                "groups": [event],
-                            },
-                            "field": field,
-                        }
-                    ],
-                }
-            ],
-        }
+        hook = webhooks.envelope(
+            field,
+            {"groups": [event]},
+            waba_id=self.waba_id,
+            meta=webhooks.metadata(self.phone_number_id),
+        )
         if self.emitter is not None:
             self.emitter.schedule(now, [(now + self._rng.uniform(0.2, 2.0), hook)])
 
@@ -555,15 +540,15 @@ class SandboxState:
         self._emit_group_event(
             now,
             "group_lifecycle_update",
-            {
-                "timestamp": str(int(now)),
-                "group_id": group_id,
-                "type": "group_create",
-                "request_id": request_id,
-                "subject": group.subject,
-                "invite_link": "https://chat.whatsapp.com/" + secrets.token_urlsafe(16),
-                "join_approval_mode": group.join_approval_mode,
-            },
+            webhooks.group_event(
+                "group_create",
+                group_id,
+                int(now),
+                request_id=request_id,
+                subject=group.subject,
+                invite_link="https://chat.whatsapp.com/" + secrets.token_urlsafe(16),
+                join_approval_mode=group.join_approval_mode,
+            ),
         )
         return {"messaging_product": "whatsapp", "request_id": request_id}
 

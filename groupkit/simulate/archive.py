@@ -31,6 +31,7 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
+from groupkit import webhooks
 from groupkit.simulate.model import (
     MessageOutcome,
     draw_profile,
@@ -41,9 +42,9 @@ from groupkit.simulate.truth import Truth, build_truth
 
 __all__ = ["DEFAULT_KNOBS", "Simulation", "simulate_archive"]
 
-WABA_ID = "102290129340398"
-PHONE_NUMBER_ID = "106540352242922"
-DISPLAY_NUMBER = "15550783881"
+WABA_ID = webhooks.WABA_ID
+PHONE_NUMBER_ID = webhooks.PHONE_NUMBER_ID
+DISPLAY_NUMBER = webhooks.DISPLAY_PHONE_NUMBER
 
 DEFAULT_KNOBS: dict[str, object] = {
     "start": "2026-03-01",  # first day of the archive (UTC)
@@ -110,24 +111,6 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode().rstrip("=")
 
 
-def _wrap(field_name: str, value: dict) -> dict:
-    metadata = {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": PHONE_NUMBER_ID}
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": WABA_ID,
-                "changes": [
-                    {
-                        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
-                        "field": field_name,
-                    }
-                ],
-            }
-        ],
-    }
-
-
 @dataclass
 class _Group:
     group_id: str
@@ -167,41 +150,40 @@ def _membership_webhooks(
 ) -> list[tuple[float, dict]]:
     hooks: list[tuple[float, dict]] = []
     request_id = _b64(f"req:{group.group_id}")
-    create = {
-        "timestamp": str(group.created_at),
-        "group_id": group.group_id,
-        "type": "group_create",
-        "request_id": request_id,
-        "subject": subject,
-        "invite_link": f"https://chat.whatsapp.com/{_b64(group.group_id)[:22]}",
-        "join_approval_mode": "auto_approve",
-    }
+    create = webhooks.group_event(
+        "group_create",
+        group.group_id,
+        group.created_at,
+        request_id=request_id,
+        subject=subject,
+        invite_link=f"https://chat.whatsapp.com/{_b64(group.group_id)[:22]}",
+        join_approval_mode="auto_approve",
+    )
     hooks.append(
         (
             group.created_at + rng.uniform(0.1, 2),
-            _wrap("group_lifecycle_update", {"groups": [create]}),
+            webhooks.envelope("group_lifecycle_update", {"groups": [create]}),
         )
     )
     for ts, pid, change in sorted(group.events):
         if change == "join":
-            item = {
-                "timestamp": str(ts),
-                "group_id": group.group_id,
-                "type": "group_participants_add",
-                "reason": "invite_link",
-                "added_participants": [{"wa_id": pid}],
-            }
+            item = webhooks.group_event(
+                "group_participants_add",
+                group.group_id,
+                ts,
+                reason="invite_link",
+                added_participants=[{"wa_id": pid}],
+            )
         else:
-            item = {
-                "timestamp": str(ts),
-                "group_id": group.group_id,
-                "type": "group_participants_remove",
-                "initiated_by": "participant",
-                "removed_participants": [{"wa_id": pid}],
-            }
-        hooks.append(
-            (ts + rng.uniform(0.1, 3), _wrap("group_participants_update", {"groups": [item]}))
-        )
+            item = webhooks.group_event(
+                "group_participants_remove",
+                group.group_id,
+                ts,
+                initiated_by="participant",
+                removed_participants=[{"wa_id": pid}],
+            )
+        hook = webhooks.envelope("group_participants_update", {"groups": [item]})
+        hooks.append((ts + rng.uniform(0.1, 3), hook))
     return hooks
 
 
@@ -217,7 +199,8 @@ def _inbound(
     rng: random.Random, group_id: str, pid: str, ts: int, mid: str, reply_to: str | None
 ) -> tuple[dict, str]:
     kind = rng.choices(_INBOUND_TYPES, weights=_INBOUND_WEIGHTS)[0]
-    msg: dict = {"from": pid, "group_id": group_id, "id": mid, "timestamp": str(ts), "type": kind}
+    # The type's object is added after "type" below (the archives' order since the start).
+    msg = webhooks.inbound_message(pid, group_id, mid, ts, kind)
     if kind == "text":
         msg["text"] = {
             "body": rng.choice(("Thanks!", "What does everyone think?", "See you there"))
@@ -248,8 +231,8 @@ def _inbound(
     if reply_to is not None and kind in ("text", "image") and rng.random() < 0.3:
         msg["context"] = {"from": DISPLAY_NUMBER, "id": reply_to}
     name = _NAMES[int(pid[-1])] + " " + pid[-4:-1]
-    value = {"contacts": [{"profile": {"name": name}, "wa_id": pid}], "messages": [msg]}
-    return _wrap("messages", value), kind
+    value = {"contacts": [webhooks.contact(pid, name)], "messages": [msg]}
+    return webhooks.envelope("messages", value), kind
 
 
 def _participant_batches(

@@ -41,6 +41,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from groupkit import webhooks
 from groupkit.catalog import lookup
 
 __all__ = [
@@ -359,34 +360,16 @@ def error_object(code: int) -> dict:
 
 
 def _envelope(waba_id: str, phone_number_id: str, value: dict) -> dict:
-    metadata = {"display_phone_number": "15550783881", "phone_number_id": phone_number_id}
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": waba_id,
-                "changes": [
-                    {
-                        "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
-                        "field": "messages",
-                    }
-                ],
-            }
-        ],
-    }
+    return webhooks.envelope(
+        "messages", value, waba_id=waba_id, meta=webhooks.metadata(phone_number_id)
+    )
 
 
 def _group_status(outcome: MessageOutcome, status: str, ts: int) -> dict:
-    obj = {
-        "id": outcome.message_id,
-        "status": status,
-        "timestamp": str(ts),
-        "recipient_id": outcome.group_id,
-        "recipient_type": "group",
-    }
+    extra = {}
     if outcome.biz_opaque_callback_data is not None:
-        obj["biz_opaque_callback_data"] = outcome.biz_opaque_callback_data
-    return obj
+        extra["biz_opaque_callback_data"] = outcome.biz_opaque_callback_data
+    return webhooks.status(outcome.message_id, status, ts, group_id=outcome.group_id, **extra)
 
 
 def participant_status(

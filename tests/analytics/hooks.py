@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from groupkit import webhooks
+
 GROUP = "Y2FwaV9ncm91cDoxNTU1MDc4Mzg4MToxMjAzNjM0MDAwMDAwMQZD"
 T0 = 1_772_359_200  # 2026-03-01 10:00:00 UTC
 
@@ -24,38 +26,19 @@ def status(
     t0: int = T0,
 ) -> dict:
     """One status object (group-level ``sent``/``failed`` without a participant)."""
-    obj = {
-        "id": message,
-        "status": kind,
-        "timestamp": str(t0 + seconds),
-        "recipient_id": group,
-        "recipient_type": "group",
-    }
-    if participant is not None:
-        obj["recipient_participant_id"] = participant
+    extra = {}
     if bsuid is not None:
-        obj["recipient_participant_user_id"] = bsuid
+        extra["recipient_participant_user_id"] = bsuid
     if pricing is not None:
-        obj["pricing"] = pricing
-    return obj
+        extra["pricing"] = pricing
+    return webhooks.status(
+        message, kind, t0 + seconds, group_id=group, participant=participant, **extra
+    )
 
 
 def post(*statuses: dict, received_at: str | None = None) -> dict:
     """A ``messages`` webhook POST with these statuses, optionally in a receipt envelope."""
-    hook = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {"messaging_product": "whatsapp", "statuses": list(statuses)},
-                    }
-                ],
-            }
-        ],
-    }
+    hook = webhooks.envelope("messages", {"statuses": list(statuses)}, with_metadata=False)
     return hook if received_at is None else {"received_at": received_at, "body": hook}
 
 

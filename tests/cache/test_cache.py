@@ -14,25 +14,17 @@ import pandas as pd
 import pytest
 
 import groupkit
+from groupkit import webhooks
 from groupkit.load import cache, engine
 from groupkit.load import sources as _sources
 from groupkit.simulate import simulate_archive
 
 
 def _hook(mid: str, status: str = "sent", ts: int = 1750000000, participant: str | None = None):
-    st = {
-        "id": mid,
-        "status": status,
-        "timestamp": str(ts),
-        "recipient_id": "G1",
-        "recipient_type": "group",
-    }
-    if participant:
-        st["recipient_participant_id"] = participant
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"statuses": [st]}}]}],
-    }
+    st = webhooks.status(mid, status, ts, group_id="G1", participant=participant)
+    return webhooks.envelope(
+        "messages", {"statuses": [st]}, waba_id="1", messaging_product=None, with_metadata=False
+    )
 
 
 def _write(path: Path, *records: object) -> Path:

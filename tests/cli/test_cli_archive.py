@@ -8,6 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 import groupkit
+from groupkit import webhooks
 from groupkit._cli_archive import group_table
 from groupkit.cli import main
 
@@ -16,31 +17,14 @@ SAMPLE = ROOT / "sample_data"
 
 
 def _hook(statuses=(), messages=()):
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "1",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {"statuses": list(statuses), "messages": list(messages)},
-                    }
-                ],
-            }
-        ],
-    }
+    value = {"statuses": list(statuses), "messages": list(messages)}
+    return webhooks.envelope(
+        "messages", value, waba_id="1", messaging_product=None, with_metadata=False
+    )
 
 
 def _st(mid, state, group, participant=None):
-    out = {
-        "id": mid,
-        "status": state,
-        "timestamp": "1750000000",
-        "recipient_id": group,
-        "recipient_type": "group",
-    }
-    return {**out, "recipient_participant_id": participant} if participant else out
+    return webhooks.status(mid, state, 1750000000, group_id=group, participant=participant)
 
 
 def test_group_table_counts():

@@ -5,38 +5,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-WABA = "102290129340398"
-PHONE_ID = "106540352242922"
+from groupkit import webhooks
+
+WABA = webhooks.WABA_ID
+PHONE_ID = webhooks.PHONE_NUMBER_ID
 GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
 PEER_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "peer_fixtures" / "pywa"
 
 
 def hook(field: str, value: dict, *, waba: str = WABA) -> dict:
     """One POST with one entry and one change."""
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_ID},
-        **value,
-    }
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": waba, "changes": [{"value": value, "field": field}]}],
-    }
+    return webhooks.envelope(field, value, waba_id=waba, meta=webhooks.metadata(PHONE_ID))
 
 
 def status(
     mid: str, state: str, ts: int | str = 1750000000, participant: str | None = None, **extra
 ) -> dict:
-    out = {
-        "id": mid,
-        "status": state,
-        "timestamp": str(ts) if isinstance(ts, int) else ts,
-        "recipient_id": GROUP,
-        "recipient_type": "group",
-    }
-    if participant is not None:
-        out["recipient_participant_id"] = participant
-    return {**out, **extra}
+    # extra may hold keys of the status itself (a "group_id", another "recipient_type").
+    return {**webhooks.status(mid, state, ts, group_id=GROUP, participant=participant), **extra}
 
 
 def statuses(*items: dict) -> dict:

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from groupkit import webhooks
 from groupkit.receiver import ReceiverSecrets, Secret, serve
 from groupkit.signatures import sign
 
@@ -18,33 +19,12 @@ GROUP = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
 
 def webhook(n: int, *, status: str = "delivered") -> bytes:
     """A group status POST as Meta sends it, its message id ``wamid.T<n>``."""
-    hook = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"phone_number_id": "106540352242922"},
-                            "statuses": [
-                                {
-                                    "id": f"wamid.T{n}",
-                                    "status": status,
-                                    "timestamp": str(1764590000 + n),
-                                    "recipient_id": GROUP,
-                                    "recipient_type": "group",
-                                    "recipient_participant_id": "16505550101",
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    item = webhooks.status(
+        f"wamid.T{n}", status, 1764590000 + n, group_id=GROUP, participant="16505550101"
+    )
+    hook = webhooks.envelope(
+        "messages", {"statuses": [item]}, meta={"phone_number_id": webhooks.PHONE_NUMBER_ID}
+    )
     return json.dumps(hook).encode()
 
 

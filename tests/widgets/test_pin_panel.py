@@ -8,6 +8,7 @@ import json
 import pytest
 
 import groupkit
+from groupkit import webhooks
 from groupkit.catalog import lookup
 from groupkit.client import APIError, SentMessage
 from groupkit.widgets import PinPanel, SendPanel
@@ -16,17 +17,10 @@ from tests.widgets.conftest import SECRET_KEY, widget_text
 
 
 def status_hook(message_id: str, group_id: str, timestamp: int) -> dict:
-    status = {
-        "id": message_id,
-        "status": "sent",
-        "timestamp": str(timestamp),
-        "recipient_id": group_id,
-        "recipient_type": "group",
-    }
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"statuses": [status]}}]}],
-    }
+    status = webhooks.status(message_id, "sent", timestamp, group_id=group_id)
+    return webhooks.envelope(
+        "messages", {"statuses": [status]}, waba_id="1", messaging_product=None, with_metadata=False
+    )
 
 
 @pytest.fixture
