@@ -19,10 +19,10 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["import_graph", "imported_from", "module_files"]
+__all__ = ["import_graph", "module_files"]
 
 
-def module_files(package_dir: Path) -> dict[str, Path]:
+def module_files(package_dir: Path, package: str | None = None) -> dict[str, Path]:
     """Every module below ``package_dir`` by dotted name, e.g. ``groupkit.load.walk``.
 
     Examples
@@ -35,15 +35,27 @@ def module_files(package_dir: Path) -> dict[str, Path]:
     package_dir = Path(package_dir)
     out = {}
     for path in sorted(package_dir.rglob("*.py")):
-        parts = [package_dir.name, *path.relative_to(package_dir).with_suffix("").parts]
+        parts = [package or package_dir.name, *path.relative_to(package_dir).with_suffix("").parts]
         if parts[-1] == "__init__":
             parts.pop()
         out[".".join(parts)] = path
     return out
 
 
-def import_graph(package_dir: Path) -> dict[str, set[str]]:
+def import_graph(
+    package_dir: Path, package: str | None = None, roots: Iterable[str] | None = None
+) -> dict[str, set[str]]:
     """Each module below ``package_dir`` -> the modules of the same package it imports.
+
+    Parameters
+    ----------
+    package_dir
+        The package's folder.
+    package
+        Its import name, ``package_dir``'s name unless given (for a copy elsewhere).
+    roots
+        Only these modules and the modules they import, directly or not (only those
+        files are read).
 
     Examples
     --------
@@ -51,41 +63,33 @@ def import_graph(package_dir: Path) -> dict[str, set[str]]:
     >>> graph = import_graph(Path(groupkit.__file__).parent)
     >>> "groupkit.schema" in graph["groupkit.load.build"]
     True
-    """
-    files = module_files(package_dir)
-    known = set(files)
-    native = _native_modules(Path(package_dir))
-    return {
-        name: _imports(path, name, path.name == "__init__.py", known, native)
-        for name, path in files.items()
-    }
-
-
-def imported_from(graph: dict[str, set[str]], roots: Iterable[str]) -> set[str]:
-    """``roots`` and every module they import, directly or not.
-
-    Examples
-    --------
-    >>> imported_from({"a": {"b"}, "b": {"c"}, "c": set(), "d": {"a"}}, ["a"]) == {"a", "b", "c"}
+    >>> loader = import_graph(Path(groupkit.__file__).parent, roots=["groupkit.load.build"])
+    >>> "groupkit.schema" in loader and "groupkit.analytics" not in loader
     True
     """
-    seen: set[str] = set()
-    todo = list(roots)
+    package_dir = Path(package_dir)
+    files = module_files(package_dir, package)
+    known = set(files)
+    native = _native_modules(package_dir, package or package_dir.name)
+    todo = sorted(files) if roots is None else [name for name in roots if name in files]
+    graph: dict[str, set[str]] = {}
     while todo:
         name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(graph.get(name, ()))
-    return seen
+        if name in graph:
+            continue
+        path = files[name]
+        graph[name] = _imports(path, name, path.name == "__init__.py", known, native)
+        todo.extend(graph[name] - set(graph))
+    return dict(sorted(graph.items()))
 
 
-def _native_modules(package_dir: Path) -> set[str]:
+def _native_modules(package_dir: Path, package: str) -> set[str]:
     """Compiled modules (``load/_scan.c`` -> ``groupkit.load._scan``): imported, not read."""
     out = set()
     for pattern in ("*.c", "*.so", "*.pyd"):
         for path in package_dir.rglob(pattern):
             parts = path.relative_to(package_dir).parts
-            out.add(".".join([package_dir.name, *parts[:-1], parts[-1].split(".")[0]]))
+            out.add(".".join([package, *parts[:-1], parts[-1].split(".")[0]]))
     return out
 
 
