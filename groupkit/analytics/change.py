@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import refuse_dask
 from groupkit.analytics._common import as_list, deliveries_of, require_columns
 from groupkit.analytics.coverage import _within
 from groupkit.analytics.names import name_groups
-from groupkit.analytics.people import refuse_dask
 from groupkit.exceptions import GroupkitError
 
 __all__ = ["METRICS", "RATES", "compare", "last_windows", "spans"]

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from groupkit import schema
-from groupkit.analytics._backend import is_dask
+from groupkit.analytics._backend import refuse_dask
 from groupkit.analytics._common import as_list, require_columns
 from groupkit.analytics._time import bucket
 from groupkit.analytics.deliveries import _phone_by_bsuid, deliveries
@@ -52,15 +52,6 @@ RULES_BEFORE = f"before {schema.PRICING_CHANGE}"
 RULES_FROM = f"from {schema.PRICING_CHANGE}"
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
 _PRICING = ["pricing_category", "pricing_type", "pricing_subtype", "billable"]
-
-
-def refuse_dask(data: Any, what: str) -> None:
-    """Raise a clear :class:`groupkit.GroupkitError` for a Dask archive."""
-    if is_dask(data):
-        raise GroupkitError(
-            f"{what} does not support Dask archives yet; load the archive with "
-            "groupkit.read_webhooks (pandas) for it"
-        )
 
 
 @functools.lru_cache(maxsize=65536)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupkit.analytics._backend import is_dask
+from groupkit.analytics._backend import implementation
 from groupkit.analytics.names import SUBJECTS_ATTR, _subjects
 from groupkit.schema import BOOL, CAT, INT, STR, TS, Column
 
@@ -376,10 +376,9 @@ def deliveries(archive: Any) -> pd.DataFrame:
     >>> frame["read_latency"].iloc[0]
     Timedelta('0 days 00:00:09')
     """
-    if is_dask(archive):
-        from groupkit.dask.analytics import deliveries as dask_deliveries
-
-        return dask_deliveries(archive)
+    engine = implementation("deliveries", archive)
+    if engine is not None:
+        return engine(archive)
     out = _deliveries(archive)
     out.attrs[SUBJECTS_ATTR] = _subjects(archive)
     return out

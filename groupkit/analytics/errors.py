@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupkit.analytics._backend import is_dask
+from groupkit.analytics._backend import implementation
 from groupkit.analytics._common import as_list
 from groupkit.analytics._time import bucket
 from groupkit.catalog import CATALOG, lookup
@@ -143,10 +143,9 @@ def error_summary(
     >>> error_summary(SimpleNamespace(errors=errors), origin="status")["code"].tolist()
     [131049]
     """
-    if is_dask(archive):
-        from groupkit.dask.analytics import error_summary as dask_error_summary
-
-        return dask_error_summary(archive, by=by, freq=freq, origin=origin)
+    engine = implementation("error_summary", archive)
+    if engine is not None:
+        return engine(archive, by=by, freq=freq, origin=origin)
     errors = archive.errors
     if origin is not None:
         errors = errors[errors["origin"].astype("str").isin(as_list(origin))]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupkit.analytics._backend import is_dask
+from groupkit.analytics._backend import implementation
 from groupkit.analytics._common import as_list, deliveries_of, with_keys
 from groupkit.analytics.names import name_groups
 
@@ -100,13 +100,10 @@ def funnel(
     >>> int(row["recipients_unknown"]), int(row["failed"]), float(row["failed_rate"])
     (1, 1, 1.0)
     """
-    if is_dask(data):
-        from groupkit.dask.analytics import funnel as dask_funnel
-
-        out = dask_funnel(data, by=by, freq=freq)
-    else:
-        out = summarise_funnel(data, by=by, freq=freq)
-    return name_groups(out, data)
+    engine = implementation("funnel", data)
+    if engine is not None:
+        return engine(data, by=by, freq=freq)
+    return name_groups(summarise_funnel(data, by=by, freq=freq), data)
 
 
 def summarise_funnel(

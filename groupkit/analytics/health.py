@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import refuse_dask
 from groupkit.analytics._time import bucket, normalise_freq
-from groupkit.analytics.costs import refuse_dask
 from groupkit.analytics.deliveries import _phone_by_bsuid
 from groupkit.exceptions import GroupkitError
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupkit.analytics._backend import is_dask
+from groupkit.analytics._backend import implementation
 from groupkit.analytics._common import as_list, deliveries_of, with_keys
 from groupkit.analytics.names import name_groups
 from groupkit.exceptions import GroupkitError
@@ -86,17 +86,12 @@ def latency_summary(
     >>> latency_summary(frame)[["group_id", "count", "p50_s", "share_within"]].values.tolist()
     [['G', 3, 3.0, 0.6666666666666666]]
     """
-    if is_dask(data):
-        from groupkit.dask.analytics import latency_summary as dask_latency_summary
-
-        out = dask_latency_summary(
-            data, metric=metric, by=by, quantiles=quantiles, within_s=within_s, freq=freq
-        )
-    else:
-        out = summarise_latency(
-            data, metric=metric, by=by, quantiles=quantiles, within_s=within_s, freq=freq
-        )
-    return name_groups(out, data)
+    options = {"metric": metric, "by": by, "quantiles": quantiles, "within_s": within_s}
+    options["freq"] = freq
+    engine = implementation("latency_summary", data)
+    if engine is not None:
+        return engine(data, **options)
+    return name_groups(summarise_latency(data, **options), data)
 
 
 def summarise_latency(

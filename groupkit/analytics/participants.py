@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from groupkit.analytics._backend import refuse_dask
 from groupkit.analytics.deliveries import deliveries
 from groupkit.analytics.names import name_groups
-from groupkit.analytics.people import People, identities, refuse_dask
+from groupkit.analytics.people import People, identities
 from groupkit.exceptions import GroupkitError
 
 __all__ = ["RECEIPT_STATES", "message_receipts", "participants", "receipt_table"]

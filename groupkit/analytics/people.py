@@ -40,10 +40,7 @@ from typing import Any
 
 import pandas as pd
 
-from groupkit.analytics._backend import is_dask
-from groupkit.exceptions import GroupkitError
-
-__all__ = ["STATUS_COLUMNS", "People", "identities", "is_user_id", "refuse_dask"]
+__all__ = ["STATUS_COLUMNS", "People", "identities", "is_user_id"]
 
 # A BSUID is an ISO 3166 alpha-2 country code and a dot (the loader's test too).
 _BSUID = re.compile(r"^[A-Z]{2}\.")
@@ -59,16 +56,6 @@ def is_user_id(value: str) -> bool:
     True
     """
     return bool(_BSUID.match(str(value)))
-
-
-def refuse_dask(archive: Any, what: str) -> None:
-    """Raise a :class:`groupkit.GroupkitError` for a Dask archive, saying what to do."""
-    if is_dask(archive):
-        raise GroupkitError(
-            f"{what} works on an in-memory archive, not a Dask one: load it with "
-            "groupkit.read_webhooks(...) (or .compute() the Dask archive's frames into a "
-            "groupkit.Archive) first"
-        )
 
 
 @dataclass

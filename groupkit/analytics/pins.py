@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from groupkit.analytics.costs import refuse_dask
+from groupkit.analytics._backend import refuse_dask
 from groupkit.analytics.deliveries import deliveries
 from groupkit.analytics.names import name_groups
 from groupkit.exceptions import GroupkitError

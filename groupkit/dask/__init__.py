@@ -11,7 +11,9 @@ partitions, so ``frame.compute()`` equals the pandas frame row for row.
 :func:`groupkit.deliveries`, :func:`groupkit.latency_summary`,
 :func:`groupkit.funnel` and :func:`groupkit.error_summary` accept a
 :class:`DaskArchive` and return what they return for the pandas archive of the
-same files (see :mod:`groupkit.dask.analytics`).
+same files: importing :mod:`groupkit.dask` registers its implementations with
+them (see :mod:`groupkit.dask.analytics`); :mod:`groupkit.analytics` never imports
+it.
 
 Requires the optional extra: ``pip install 'groupkit[dask]'``.
 

@@ -35,6 +35,7 @@ from fsspec.utils import read_block
 from groupkit import schema
 from groupkit.load import Part, parse_bytes, part_frames, sources
 from groupkit.load.build import drop_error_redeliveries
+from groupkit.load.redeliveries import redelivered
 
 __all__ = ["DaskArchive", "read_webhooks"]
 
@@ -378,27 +379,10 @@ def _slim(df: pd.DataFrame, cols: list[str], webhook_only: bool) -> pd.DataFrame
 
 
 def _redeliveries(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """Positions of the rows that redeliver an earlier-received row (the loader's rule:
-    identical on every identity column, the n-th copy in another record, earliest
-    ``received_at`` then reading order kept)."""
-    empty = pd.DataFrame({"_order": np.array([], dtype="int64"), "drop": np.array([], bool)})
-    if len(df) < 2:
-        return empty
-    df = df.sort_values("_order", kind="stable")
-    sub = df[df.duplicated(subset=cols, keep=False).to_numpy()]
-    if sub.empty:
-        return empty
-    nth = sub.groupby([*cols, "source"], dropna=False, observed=True, sort=False).cumcount()
-    sub = sub.assign(_nth=nth.to_numpy())
-    position = sub["_order"].to_numpy()
-    if "received_at" in sub.columns:
-        received = sub["received_at"]
-        order = np.lexsort((position, received.array.asi8, received.isna().to_numpy()))
-    else:
-        order = np.argsort(position, kind="stable")
-    ranked = sub.iloc[order]
-    dup = ranked.duplicated(subset=[*cols, "_nth"], keep="first").to_numpy()
-    dropped = np.sort(ranked["_order"].to_numpy()[dup])
+    """Positions (``_order``) of the rows that redeliver an earlier-received row, by the
+    loader's rule (:func:`groupkit.load.redeliveries.redelivered`)."""
+    df = df.sort_values("_order", kind="stable").reset_index(drop=True)
+    dropped = df["_order"].to_numpy(dtype="int64")[redelivered(df, cols)]
     return pd.DataFrame({"_order": dropped, "drop": np.ones(len(dropped), dtype=bool)})
 
 

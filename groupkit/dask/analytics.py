@@ -23,7 +23,7 @@ Examples
 >>> folder = tempfile.mkdtemp()
 >>> _ = simulate_archive(folder, groups=2, days=1, seed=3)
 >>> archive = groupkit.dask.read_webhooks(folder)
->>> summary = groupkit.funnel(archive, by=None)       # dispatches here
+>>> summary = groupkit.funnel(archive, by=None)  # registered: runs this module's funnel
 >>> summary.equals(groupkit.funnel(groupkit.read_webhooks(folder), by=None))
 True
 """
@@ -38,6 +38,7 @@ import dask
 import dask.dataframe as dd
 import pandas as pd
 
+from groupkit.analytics._backend import register
 from groupkit.analytics._common import as_list, with_keys
 from groupkit.analytics.deliveries import deliveries as _pandas_deliveries
 from groupkit.analytics.deliveries import empty_deliveries, usable_statuses
@@ -45,6 +46,7 @@ from groupkit.analytics.errors import error_summary as pandas_error_summary
 from groupkit.analytics.funnel import summarise_funnel as pandas_funnel
 from groupkit.analytics.latency import summarise_latency as pandas_latency_summary
 from groupkit.analytics.names import name_groups
+from groupkit.dask._reader import DaskArchive
 
 __all__ = ["deliveries", "error_summary", "funnel", "latency_summary"]
 
@@ -175,6 +177,16 @@ def error_summary(
     columns = list(dict.fromkeys(needed))
     errors = archive.errors[columns].compute().reset_index(drop=True)
     return pandas_error_summary(SimpleNamespace(errors=errors), by=by, freq=freq, origin=origin)
+
+
+# What groupkit.deliveries, groupkit.funnel... hand to this module (see
+# groupkit.analytics._backend): a DaskArchive, and for the summaries that accept a
+# deliveries frame, a Dask one.
+register("deliveries", DaskArchive, deliveries)
+register("error_summary", DaskArchive, error_summary)
+for _kind in (DaskArchive, dd.DataFrame):
+    register("latency_summary", _kind, latency_summary)
+    register("funnel", _kind, funnel)
 
 
 # --------------------------------------------------------------------------- internals

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from groupkit import schema
 from groupkit.load.arrays import nulls
+from groupkit.load.redeliveries import redelivered
 from groupkit.load.walk import RAW_COLUMNS, OutOfRange, Sink, canonical, columns, kind_of, shown
 
 try:
@@ -414,9 +415,6 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     return df
 
 
-_CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")
-
-
 def _column_hash(col: pd.Series) -> np.ndarray:
     """A uint64 per value: equal values hash alike (nulls too)."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
@@ -463,38 +461,9 @@ def candidate_duplicates(df: pd.DataFrame, key: list[str]) -> np.ndarray:
 
 
 def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ``df`` into (kept, dropped): rows that redeliver an earlier-received row go.
-
-    A redelivery is equal on every identity column to a row of *another* record;
-    identical items within one record (a POST may list the same thing twice) are
-    told apart by their order. "Earlier" is by ``received_at`` where the archive
-    has it, then by reading order. Rows are first matched on a few columns, and
-    only those candidates in full.
-    """
-    if len(df) < 2:
-        return df, df.iloc[:0]
-    cols = schema.identity_columns(frame)
-    key = [c for c in _CANDIDATE_KEYS if c in cols] or cols
-    candidates = candidate_duplicates(df, key)
-    if not candidates.any():
-        return df, df.iloc[:0]
-    sub = df.loc[candidates]
-    # A column empty on every candidate tells none apart: most of a frame's columns
-    # are (contacts, envelope, extra on statuses), and grouping on them is the cost.
-    cols = [c for c in cols if sub[c].notna().any()]
-    nth = sub.groupby([*cols, "source"], dropna=False, observed=True, sort=False).cumcount()
-    sub = sub.assign(_nth=nth.to_numpy())
-    received = sub["received_at"] if "received_at" in sub.columns else None
-    if received is not None and received.notna().any():
-        # NaT sorts last: lexsort's last key is primary, so (missing?, time, position).
-        order = np.lexsort((np.arange(len(sub)), received.array.asi8, received.isna().to_numpy()))
-        dup_sorted = sub.iloc[order].duplicated(subset=[*cols, "_nth"], keep="first").to_numpy()
-        dup = np.empty(len(sub), dtype=bool)
-        dup[order] = dup_sorted
-    else:
-        dup = sub.duplicated(subset=[*cols, "_nth"], keep="first").to_numpy()
-    drop = np.zeros(len(df), dtype=bool)
-    drop[np.flatnonzero(candidates)[dup]] = True
+    """Split ``df`` into (kept, dropped) by :func:`groupkit.load.redeliveries.redelivered`,
+    its candidates found by :func:`candidate_duplicates`."""
+    drop = redelivered(df, schema.identity_columns(frame), candidate_duplicates)
     if not drop.any():
         return df, df.iloc[:0]
     return df.loc[~drop].reset_index(drop=True), df.loc[drop]

@@ -63,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from groupkit import schema
+from groupkit._imports import import_graph, module_files
 from groupkit.archive import Archive, LoadReport, Reject
 from groupkit.exceptions import CacheWarning
 from groupkit.load import sources
@@ -83,10 +84,12 @@ __all__ = [
 ENV_VAR = "GROUPKIT_CACHE"
 FORMAT = 3  # 3: manifest.json carries the SHA-256 of its own bytes
 # What decides what a file parses into: every source file of the loader package
-# (found by pattern, so a new or renamed module is never left out) and the modules
-# the loader's frames are declared in. Editing any changes the parser version, so
-# no entry written by the old code is served.
-_PARSER_SOURCES = ("load/*.py", "load/*.c", "schema.py", "archive.py")
+# (found by listing, so a new or renamed module is never left out) and every
+# groupkit module the loader imports (found from the import graph). Editing any
+# changes the parser version, so no entry written by the old code is served.
+_LOADER = "load"
+_PARSER_SUFFIXES = (".py", ".c")
+_PACKAGE = __name__.partition(".")[0]
 # Scratch directories older than this were left by a killed writer.
 _STALE_SCRATCH_S = 3600
 _MANIFEST = "manifest.json"
@@ -128,8 +131,11 @@ def open_store(root: str | os.PathLike) -> CacheStore | None:
 
 
 @functools.cache
+@functools.cache
 def parser_version() -> str:
     """A short hash of groupkit's version and the source of every parser module.
+
+    Computed once per process: the version of the code that is running.
 
     Examples
     --------
@@ -146,19 +152,27 @@ def parser_version() -> str:
 def parser_files(package_dir: Path) -> list[Path]:
     """The files whose content makes the parser version, below ``package_dir`` (groupkit/).
 
+    Every ``.py`` and ``.c`` file of the loader package (``load/``, at any depth), and
+    every module of the package that the loader imports, directly or not (from
+    :func:`groupkit._imports.import_graph`), sorted by their path in the package.
     A wheel has no ``_scan.c``: its package version stands for it.
 
     Examples
     --------
     >>> import groupkit
-    >>> names = [p.name for p in parser_files(Path(groupkit.__file__).parent)]
-    >>> "walk.py" in names and "schema.py" in names
-    True
+    >>> package = Path(groupkit.__file__).parent
+    >>> names = [p.relative_to(package).as_posix() for p in parser_files(package)]
+    >>> "load/walk.py" in names, "schema.py" in names, "analytics/funnel.py" in names
+    (True, True, False)
     """
-    found: set[Path] = set()
-    for pattern in _PARSER_SOURCES:
-        found.update(p for p in package_dir.glob(pattern) if p.is_file())
-    return sorted(found)
+    package_dir = Path(package_dir)
+    loader = package_dir / _LOADER
+    found = {p for p in loader.rglob("*") if p.suffix in _PARSER_SUFFIXES and p.is_file()}
+    modules = module_files(package_dir, _PACKAGE)
+    prefix = f"{_PACKAGE}.{_LOADER}"
+    roots = [name for name in modules if name == prefix or name.startswith(prefix + ".")]
+    found.update(modules[name] for name in import_graph(package_dir, _PACKAGE, roots))
+    return sorted(found, key=lambda path: path.relative_to(package_dir).as_posix())
 
 
 def _parser_digest(package_version: str, package_dir: Path) -> str:

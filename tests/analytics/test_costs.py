@@ -254,7 +254,8 @@ def test_a_missing_rate_card_file_is_a_groupkit_error(tmp_path):
 
 
 def test_dask_archives_are_refused_clearly():
-    fake = type("DaskArchive", (), {"__module__": "groupkit.dask._reader"})()
+    # Any Dask collection (the ``__dask_graph__`` protocol), without importing Dask.
+    fake = type("LazyFrame", (), {"__dask_graph__": lambda self: {}})()
     for function in (groupkit.costs, groupkit.webhook_health, groupkit.pins):
         with pytest.raises(groupkit.GroupkitError, match="does not support Dask"):
             function(fake)

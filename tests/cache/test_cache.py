@@ -125,28 +125,71 @@ def test_another_parser_version_never_reads_old_entries(tmp_path, parses, monkey
     assert parses == ["a.ndjson"]
 
 
-def test_editing_any_parser_file_or_the_version_changes_the_parser_version(tmp_path):
+def _copy_of_the_package(tmp_path: Path) -> Path:
+    """A copy of groupkit's sources, to edit; its modules keep their groupkit names."""
     package = Path(groupkit.__file__).parent
-    files = cache.parser_files(package)
-    names = {p.relative_to(package).as_posix() for p in files}
-    # Every module of the loader counts, found by pattern rather than by a hand-kept list.
+    for path in package.rglob("*"):
+        if path.suffix in (".py", ".c") and "__pycache__" not in path.parts:
+            target = tmp_path / "copy" / path.relative_to(package)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    return tmp_path / "copy"
+
+
+def test_the_parser_files_are_the_loader_and_what_it_imports():
+    package = Path(groupkit.__file__).parent
+    names = [p.relative_to(package).as_posix() for p in cache.parser_files(package)]
+    assert names == sorted(names)
     loader = {p.relative_to(package).as_posix() for p in (package / "load").glob("*.py")}
-    assert loader <= names and {"load/_scan.c", "schema.py", "archive.py"} <= names
-    for path in files:
-        target = tmp_path / path.relative_to(package)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(path.read_bytes())
-    before = cache._parser_digest("0.1.0", tmp_path)
-    assert before == cache._parser_digest("0.1.0", tmp_path)
-    assert cache._parser_digest("0.1.1", tmp_path) != before
-    for name in sorted(names):
-        original = (tmp_path / name).read_bytes()
-        (tmp_path / name).write_bytes(original + b"\n# an edit\n")
-        assert cache._parser_digest("0.1.0", tmp_path) != before, name
-        (tmp_path / name).write_bytes(original)
-    # A new module of the loader (or a renamed one) changes it too.
-    (tmp_path / "load" / "new_reader.py").write_text("X = 1\n")
-    assert cache._parser_digest("0.1.0", tmp_path) != before
+    assert loader | {"load/_scan.c"} <= set(names)
+    # Outside load/: what the loader imports (read from its import statements by hand:
+    # load/api.py imports groupkit.progress and groupkit.exceptions, load/cache.py
+    # groupkit.archive, load/walk.py groupkit.schema).
+    assert {"schema.py", "archive.py", "progress.py", "exceptions.py"} <= set(names)
+    # ... and not what it does not import.
+    assert not {n for n in names if n.startswith(("analytics/", "dask/", "client/", "charts/"))}
+
+
+def test_editing_any_parser_file_or_the_version_changes_the_parser_version(tmp_path):
+    root = _copy_of_the_package(tmp_path)
+    names = [p.relative_to(root).as_posix() for p in cache.parser_files(root)]
+    before = cache._parser_digest("0.1.0", root)
+    assert before == cache._parser_digest("0.1.0", root)
+    assert cache._parser_digest("0.1.1", root) != before
+    for name in names:
+        original = (root / name).read_bytes()
+        (root / name).write_bytes(original + b"\n# an edit\n")
+        assert cache._parser_digest("0.1.0", root) != before, name
+        (root / name).write_bytes(original)
+    assert cache._parser_digest("0.1.0", root) == before
+    # A module outside the loader that it does not import does not count.
+    (root / "charts" / "new_chart.py").write_text("X = 1\n")
+    assert cache._parser_digest("0.1.0", root) == before
+
+
+def test_a_new_renamed_or_newly_imported_file_changes_the_parser_version(tmp_path):
+    root = _copy_of_the_package(tmp_path)
+    before = cache._parser_digest("0.1.0", root)
+    # A new module of the loader, even one folder down, that nothing imports yet.
+    (root / "load" / "formats").mkdir()
+    (root / "load" / "formats" / "new_reader.py").write_text("X = 1\n")
+    with_new = cache._parser_digest("0.1.0", root)
+    assert with_new != before
+    # The same bytes under another name.
+    (root / "load" / "formats" / "new_reader.py").rename(root / "load" / "formats" / "renamed.py")
+    assert cache._parser_digest("0.1.0", root) not in (before, with_new)
+    (root / "load" / "formats" / "renamed.py").unlink()
+    (root / "load" / "formats").rmdir()
+    assert cache._parser_digest("0.1.0", root) == before
+    # A module outside load/ counts once the loader imports it, even lazily.
+    (root / "notes.py").write_text("X = 1\n")
+    assert cache._parser_digest("0.1.0", root) == before
+    walk = root / "load" / "walk.py"
+    walk.write_text(walk.read_text() + "\n\ndef _later():\n    from groupkit import notes\n")
+    assert "notes.py" in {p.name for p in cache.parser_files(root)}
+    edited = cache._parser_digest("0.1.0", root)
+    (root / "notes.py").write_text("X = 2\n")
+    assert cache._parser_digest("0.1.0", root) != edited
 
 
 def test_duplicates_across_files_are_dropped_after_cached_parts_combine(tmp_path, parses):

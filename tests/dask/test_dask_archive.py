@@ -135,3 +135,20 @@ def test_importing_groupkit_does_not_import_dask():
 def test_a_missing_path_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing-here"):
         groupkit.dask.read_webhooks(str(Path(tmp_path) / "nothing-here"))
+
+
+def test_analytics_without_a_dask_implementation_refuse_a_dask_archive(pair):
+    _, dask_archive = pair
+    for function in (groupkit.costs, groupkit.participants, groupkit.webhook_health):
+        with pytest.raises(groupkit.GroupkitError, match="does not support Dask"):
+            function(dask_archive)
+
+
+def test_a_dask_frame_where_an_archive_belongs_says_what_to_pass(pair):
+    pandas_archive, dask_archive = pair
+    # deliveries() needs an archive; a Dask frame has no implementation registered.
+    with pytest.raises(groupkit.GroupkitError, match=r"groupkit\.deliveries has no implementation"):
+        groupkit.deliveries(dask_archive.statuses)
+    # The summaries accept a Dask deliveries frame, as they accept a pandas one.
+    frame = groupkit.dask.deliveries(dask_archive)
+    assert groupkit.funnel(frame, by=None).equals(groupkit.funnel(pandas_archive, by=None))
