@@ -34,3 +34,25 @@ class ArchiveError(GroupkitError, ValueError):
         self.reason = reason
         where = path if line is None else f"{path}:{line}"
         super().__init__(f"{where}: {reason}")
+
+
+class SecretError(GroupkitError, ValueError):
+    """A key, token or secret cannot be used as given; the message never quotes it.
+
+    Raised when a client, the sandbox or the receiver is built with a credential that
+    holds a control character (NUL, newline, tab, DEL, any C0 or C1 control, a line or
+    paragraph separator) or begins or ends with whitespace — what reading a key from a
+    file usually leaves behind. groupkit rejects rather than strips: a silently changed
+    key would fail later, far from its cause. The message says which credential and
+    what to do (for example "strip the trailing newline"), never its characters.
+
+    Examples
+    --------
+    >>> err = SecretError("the API key", "ends with a newline; strip the trailing newline")
+    >>> isinstance(err, ValueError), str(err)
+    (True, 'the API key ends with a newline; strip the trailing newline')
+    """
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        super().__init__(f"{what} {problem}")
