@@ -40,6 +40,7 @@ from groupkit.client import (
     AuthenticationError,
     ClientConfigError,
     GroupClient,
+    NotSentError,
     PayloadError,
     RateLimitError,
     RetryPolicy,
@@ -47,7 +48,7 @@ from groupkit.client import (
     ServerError,
     TransportError,
 )
-from groupkit.exceptions import ArchiveError, GroupkitError
+from groupkit.exceptions import ArchiveError, GroupkitError, SecretError
 from groupkit.load import parse_webhooks, read_record, read_webhooks
 
 __version__ = "0.1.0"
@@ -62,10 +63,12 @@ __all__ = [
     "GroupClient",
     "GroupkitError",
     "LoadReport",
+    "NotSentError",
     "PayloadError",
     "RateLimitError",
     "Reject",
     "RetryPolicy",
+    "SecretError",
     "SendUncertainError",
     "ServerError",
     "TransportError",

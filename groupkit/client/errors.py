@@ -9,6 +9,7 @@
       - :class:`ServerError` (5xx)
   - :class:`TransportError` — no answer from the API
       - :class:`SendUncertainError` — a send may have reached the API; not retried
+      - :class:`NotSentError` — the request never left this machine; safe to retry
 
 Error bodies come in three shapes (reference 4.3 and 6): Meta's
 ``{"error": {"message", "type", "code", "error_data": {"details"}, "fbtrace_id"}}``,
@@ -44,6 +45,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "ClientConfigError",
+    "NotSentError",
     "PayloadError",
     "RateLimitError",
     "SendUncertainError",
@@ -217,6 +219,29 @@ class SendUncertainError(TransportError):
             f"{reason}; the message may already have been accepted, so it was not sent "
             "again (the API has no idempotency key). Check the webhooks before resending",
             **kwargs,
+        )
+
+
+class NotSentError(TransportError):
+    """The request never left this machine, so nothing was sent: repeating it is safe.
+
+    Raised (after the retries allowed) when httpx failed before writing the request:
+    ``ConnectError`` (refused, DNS failure), ``ConnectTimeout``, ``PoolTimeout``,
+    ``ProxyError``, ``UnsupportedProtocol`` or ``LocalProtocolError`` (a header this side
+    could not write). The last two are not retried: they would fail again.
+
+    Examples
+    --------
+    >>> err = NotSentError("ConnectError: refused", method="POST", path="/messages")
+    >>> str(err).startswith("POST /messages: ConnectError: refused; not sent:")
+    True
+    """
+
+    def __init__(self, reason: str, **kwargs: Any) -> None:
+        super().__init__(reason, **kwargs)
+        self.args = (
+            f"{self.args[0]}; not sent: the request never left this machine, so repeating "
+            "it cannot post twice",
         )
 
 
