@@ -27,6 +27,7 @@ anything else (``ReadTimeout``, ``WriteTimeout``,         a send: :class:`SendUn
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -298,8 +299,13 @@ class Core:
         }
 
     def scrub(self, text: str) -> str:
-        """Remove the credential from text that may have echoed it."""
-        return text.replace(self._secret.reveal(), "<secret>")
+        """Remove the credential from text that may have echoed it: as is, escaped in
+        JSON (an error body), or as a ``repr`` of text or bytes (an exception message)."""
+        secret = self._secret.reveal()
+        forms = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "<secret>")
+        return text
 
     # -- calls -----------------------------------------------------------------------
 
