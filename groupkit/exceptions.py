@@ -8,13 +8,15 @@ what went wrong and where. The tree::
         ├── ArchiveError (ValueError)     a webhook record could not be read (file:line)
         ├── PayloadError (ValueError)     a request the API would refuse; nothing was sent
         ├── ReceiverError                 ``groupkit receive`` cannot start as configured
+        ├── SecretError (ValueError)      a key or secret with control characters (never quoted)
         ├── ClientConfigError (ValueError)  credentials or client settings missing or contradictory
         ├── APIError                      the API answered with an error
         │   ├── AuthenticationError           HTTP 401, codes 0 and 190
         │   ├── RateLimitError                HTTP 429 and the rate-limit codes (``retry_after``)
         │   └── ServerError                   HTTP 5xx
         └── TransportError                no answer from the API
-            └── SendUncertainError            a send may have reached the API; not retried
+            ├── SendUncertainError            a send may have reached the API; not retried
+            └── NotSentError                  the request never left this machine; safe to retry
 
     UserWarning
     └── CacheWarning                  the cache could not be used; the load went on without it
@@ -47,9 +49,11 @@ __all__ = [
     "CacheWarning",
     "ClientConfigError",
     "GroupkitError",
+    "NotSentError",
     "PayloadError",
     "RateLimitError",
     "ReceiverError",
+    "SecretError",
     "SendUncertainError",
     "ServerError",
     "TransportError",
@@ -305,3 +309,48 @@ class SendUncertainError(TransportError):
             "again (the API has no idempotency key). Check the webhooks before resending",
             **kwargs,
         )
+
+
+class NotSentError(TransportError):
+    """The request never left this machine, so nothing was sent: repeating it is safe.
+
+    Raised (after the retries allowed) when httpx failed before writing the request:
+    ``ConnectError`` (refused, DNS failure), ``ConnectTimeout``, ``PoolTimeout``,
+    ``ProxyError``, ``UnsupportedProtocol`` or ``LocalProtocolError`` (a header this side
+    could not write). The last two are not retried: they would fail again.
+
+    Examples
+    --------
+    >>> err = NotSentError("ConnectError: refused", method="POST", path="/messages")
+    >>> str(err).startswith("POST /messages: ConnectError: refused; not sent:")
+    True
+    """
+
+    def __init__(self, reason: str, **kwargs: Any) -> None:
+        super().__init__(reason, **kwargs)
+        self.args = (
+            f"{self.args[0]}; not sent: the request never left this machine, so repeating "
+            "it cannot post twice",
+        )
+
+
+class SecretError(GroupkitError, ValueError):
+    """A key, token or secret cannot be used as given; the message never quotes it.
+
+    Raised when a client, the sandbox or the receiver is built with a credential that
+    holds a control character (NUL, newline, tab, DEL, any C0 or C1 control, a line or
+    paragraph separator) or begins or ends with whitespace — what reading a key from a
+    file usually leaves behind. groupkit rejects rather than strips: a silently changed
+    key would fail later, far from its cause. The message says which credential and
+    what to do (for example "strip the trailing newline"), never its characters.
+
+    Examples
+    --------
+    >>> err = SecretError("the API key", "ends with a newline; strip the trailing newline")
+    >>> isinstance(err, ValueError), str(err)
+    (True, 'the API key ends with a newline; strip the trailing newline')
+    """
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        super().__init__(f"{what} {problem}")

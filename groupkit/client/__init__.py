@@ -22,6 +22,7 @@ from groupkit.client.errors import (
     APIError,
     AuthenticationError,
     ClientConfigError,
+    NotSentError,
     PayloadError,
     RateLimitError,
     SendUncertainError,
@@ -30,6 +31,7 @@ from groupkit.client.errors import (
 )
 from groupkit.client.models import GroupInfo, GroupSummary, SentMessage
 from groupkit.client.sendlog import SendLog
+from groupkit.exceptions import SecretError
 
 __all__ = [
     "APIError",
@@ -39,9 +41,11 @@ __all__ = [
     "GroupClient",
     "GroupInfo",
     "GroupSummary",
+    "NotSentError",
     "PayloadError",
     "RateLimitError",
     "RetryPolicy",
+    "SecretError",
     "SendLog",
     "SendUncertainError",
     "SentMessage",

@@ -1,28 +1,52 @@
-"""What the sync and async clients share: providers, credentials, calls, retries, parsing.
+"""Everything the sync and async clients do, except the I/O.
 
-Nothing here does I/O; :mod:`groupkit.client._sync` and :mod:`groupkit.client._async`
-only add the transport and the sleeping, so both clients behave identically.
+Each operation is a *flow*,
+a generator that yields what it needs done — a :class:`Call` to send, or a delay (float
+seconds) to sleep — and receives the answer (an ``httpx.Response``, or the
+``httpx.TransportError`` raised instead). It decides everything else: the request,
+retries and backoff, the error to raise, the result, the send log. The operations are
+written once in :mod:`groupkit.client._operations`; the shells in
+:mod:`groupkit.client._sync` and :mod:`groupkit.client._async` only run flows
+(``GroupClient._run`` / ``AsyncGroupClient._run``), blocking or with ``await``, so the
+two clients cannot drift apart.
+
+How a transport failure is reported (by httpx's exception classes):
+
+========================================================  =======================================
+httpx raised                                              groupkit raises
+========================================================  =======================================
+``ConnectError`` (refused, DNS), ``ConnectTimeout``,      retried, then :class:`NotSentError`
+``PoolTimeout``, ``ProxyError``
+``LocalProtocolError``, ``UnsupportedProtocol``           :class:`NotSentError` at once
+anything else (``ReadTimeout``, ``WriteTimeout``,         a send: :class:`SendUncertainError`
+``ReadError``, ``WriteError``, ``RemoteProtocolError``)   (retried only if the policy says so);
+                                                          a read: retried, then
+                                                          :class:`TransportError`
+========================================================  =======================================
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from groupkit import payloads
+from groupkit._secrets import check_secret
 from groupkit.client import models
 from groupkit.client.errors import (
     RATE_LIMIT_CODES,
     APIError,
     ClientConfigError,
+    NotSentError,
     SendUncertainError,
     TransportError,
     api_error_from_response,
@@ -44,7 +68,19 @@ GROUP_INFO_FIELDS = (
 )
 _USER_AGENT = "groupkit-client"
 # Failures before the request left this machine: repeating cannot duplicate a send.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+# ... and of those, the ones that would fail again the same way: not retried.
+_NOT_RETRIED = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+_T = TypeVar("_T")
+#: What a flow yields (a request to make, or seconds to wait), receives, and returns.
+Flow = Generator["Call | float", "httpx.Response | httpx.TransportError | None", _T]
 
 
 class _Secret:
@@ -82,6 +118,30 @@ class _HeaderAuth(httpx.Auth):
         value = self._secret.reveal()
         request.headers[self._header] = f"Bearer {value}" if self._bearer else value
         yield request
+
+
+class Run(Generic[_T]):
+    """Steps through a flow for a shell: iterate for what to do, set :attr:`reply` to
+    what came of it; :attr:`result` holds what the flow returned.
+
+    The flow resumes in ``__next__``, after the shell's ``except`` block has ended, so
+    an error it raises carries no ``__context__`` holding the httpx request.
+    """
+
+    def __init__(self, flow: Flow[_T]) -> None:
+        self._flow = flow
+        self.reply: httpx.Response | httpx.TransportError | None = None
+        self.result: _T
+
+    def __iter__(self) -> Iterator[Call | float]:
+        while True:
+            try:
+                step = self._flow.send(self.reply)
+            except StopIteration as done:
+                self.result = done.value
+                return
+            self.reply = None
+            yield step
 
 
 @dataclass(frozen=True)
@@ -165,6 +225,16 @@ class Call:
     def is_send(self) -> bool:
         return self.method == "POST"
 
+    @property
+    def request(self) -> dict[str, Any]:
+        """The keyword arguments of ``httpx.Client.request`` that make this call."""
+        return {
+            "method": self.method,
+            "url": self.path,
+            "params": self.params or None,
+            "json": self.json,
+        }
+
 
 @dataclass
 class Outcome:
@@ -193,10 +263,8 @@ class Core:
             raise ClientConfigError(
                 "give exactly one credential: api_key (360dialog) or access_token (Meta)"
             )
-        secret_value = api_key if api_key is not None else access_token
-        if not isinstance(secret_value, str) or not secret_value.strip():
-            raise ClientConfigError("the API key or access token must be a non-empty string")
-        self._secret = _Secret(secret_value)
+        what = "the API key" if api_key is not None else "the access token"
+        self._secret = _Secret(check_secret(api_key or access_token, what, header=True))
         if api_key is not None:
             self.provider = "360dialog"
             self.base_url = (base_url or D360_BASE_URL).rstrip("/")
@@ -231,8 +299,13 @@ class Core:
         }
 
     def scrub(self, text: str) -> str:
-        """Remove the credential from text that may have echoed it."""
-        return text.replace(self._secret.reveal(), "<secret>")
+        """Remove the credential from text that may have echoed it: as is, escaped in
+        JSON (an error body), or as a ``repr`` of text or bytes (an exception message)."""
+        secret = self._secret.reveal()
+        forms = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, "<secret>")
+        return text
 
     # -- calls -----------------------------------------------------------------------
 
@@ -256,25 +329,58 @@ class Core:
     def group_pages(self, page_size: int | None) -> GroupPages:
         return GroupPages(self, page_size)
 
+    # -- flows: what the shells run ---------------------------------------------------
+
+    def call_flow(self, call: Call) -> Flow[tuple[dict[str, Any], int]]:
+        """Try ``call`` until it succeeds or must fail; return the body and the tries.
+
+        Errors are raised when the shell resumes the flow, outside the shell's ``except``
+        block, so they carry no ``__context__`` holding the httpx request (whose headers
+        include the credential).
+        """
+        attempts = self.attempts()
+        while True:
+            attempts.begin()
+            outcome = self.after_try(call, attempts, (yield call))
+            if outcome.body is not None:
+                return outcome.body, attempts.count
+            yield outcome.delay or 0.0
+
+    def body_flow(self, call: Call) -> Flow[dict[str, Any]]:
+        """The decoded body of a successful ``call``."""
+        body, _ = yield from self.call_flow(call)
+        return body
+
+    def send_flow(self, operation: str, body: dict[str, Any]) -> Flow[models.SentMessage]:
+        """Post a message body; log the outcome to the send log; return what was accepted."""
+        call = self.message_call(operation, body)
+        requested_at = time.time()
+        attempts = 0
+        try:
+            response, attempts = yield from self.call_flow(call)
+            sent = self.sent_message(call, response, attempts)
+        except Exception as exc:
+            attempts = getattr(exc, "attempts", attempts)
+            self.log_send(call, requested_at=requested_at, attempts=attempts, error=exc)
+            raise
+        self.log_send(call, requested_at=requested_at, attempts=attempts, sent=sent)
+        return sent
+
     # -- deciding after each try -------------------------------------------------------
 
     def after_exception(self, call: Call, exc: httpx.TransportError, attempts: _Attempts) -> float:
-        """Delay before the next try after a transport failure, or raise the final error."""
+        """Delay before the next try after a transport failure, or raise the final error.
+
+        See the module's table for which httpx failure becomes which error.
+        """
         reason = self.scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        uncertain = call.is_send and not isinstance(exc, _NOT_SENT)
-        if uncertain and not self.retry.retry_uncertain_sends:
-            raise SendUncertainError(
-                reason,
-                payload=call.json or {},
-                method=call.method,
-                path=call.path,
-                attempts=attempts.count,
-            )
-        delay = attempts.next_delay()
+        where = {"method": call.method, "path": call.path, "attempts": attempts.count}
+        not_sent = isinstance(exc, _NOT_SENT)
+        if call.is_send and not not_sent and not self.retry.retry_uncertain_sends:
+            raise SendUncertainError(reason, payload=call.json or {}, **where)
+        delay = None if isinstance(exc, _NOT_RETRIED) else attempts.next_delay()
         if delay is None:
-            raise TransportError(
-                reason, method=call.method, path=call.path, attempts=attempts.count
-            )
+            raise (NotSentError if not_sent else TransportError)(reason, **where)
         return delay
 
     def after_try(
@@ -390,9 +496,10 @@ class GroupPages:
         self._seen: set[str] = set()
         self.done = False
 
-    def next_call(self) -> Call:
+    def next_flow(self) -> Flow[dict[str, Any]]:
+        """The flow fetching the next page's body."""
         params = payloads.list_groups_params(limit=self._page_size, after=self._after)
-        return self._core.list_groups_call(params)
+        return self._core.body_flow(self._core.list_groups_call(params))
 
     def read(self, body: Mapping[str, Any]) -> list[models.GroupSummary]:
         """The groups on one page; sets :attr:`done` when no page should follow."""
@@ -407,10 +514,12 @@ class GroupPages:
 
 def env_credentials(environ: Mapping[str, str]) -> dict[str, str]:
     """Credentials from ``D360_API_KEY``, else ``WHATSAPP_ACCESS_TOKEN`` + phone number ID."""
-    api_key = environ.get("D360_API_KEY", "").strip()
+    # Not stripped: a key with a stray newline is refused by the client, with a hint,
+    # like one given to the constructor (see groupkit._secrets).
+    api_key = environ.get("D360_API_KEY", "")
     if api_key:
         return {"api_key": api_key}
-    token = environ.get("WHATSAPP_ACCESS_TOKEN", "").strip()
+    token = environ.get("WHATSAPP_ACCESS_TOKEN", "")
     if token:
         phone = environ.get("WHATSAPP_PHONE_NUMBER_ID", "").strip()
         if not phone:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from groupkit._secrets import check_secret
 from groupkit.exceptions import ReceiverError
 from groupkit.signatures import secret_bytes
 
@@ -33,6 +34,15 @@ ENV_NAMES = {
 class Secret:
     """A credential that no repr, str, log record or pickle shows.
 
+    Parameters
+    ----------
+    value
+        The secret. One holding a control character (a trailing newline, NUL, tab...)
+        or beginning or ending with whitespace is refused with a
+        :class:`~groupkit.exceptions.SecretError` that does not quote it.
+    what
+        How an error names it, e.g. ``"GROUPKIT_APP_SECRET"``.
+
     Examples
     --------
     >>> token = Secret("s3cr3t")
@@ -44,8 +54,8 @@ class Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
-        self._value = value
+    def __init__(self, value: str, what: str = "the secret") -> None:
+        self._value = check_secret(value, what)
 
     def reveal(self) -> bytes:
         """The secret's bytes (UTF-8, or as the OS gave them), for the HMAC and nothing else."""
@@ -151,6 +161,9 @@ def load_secrets(
     ------
     ReceiverError
         The file is missing, unreadable, or has a line that is not a known ``NAME=value``.
+    SecretError
+        A secret holds a control character or begins or ends with whitespace (the
+        message names the variable, never the value).
 
     Examples
     --------
@@ -163,5 +176,9 @@ def load_secrets(
     if file is not None:
         values.update(_read_file(Path(file)))
     return ReceiverSecrets(
-        **{field: Secret(values[name]) for field, name in ENV_NAMES.items() if values.get(name)}
+        **{
+            field: Secret(values[name], name)
+            for field, name in ENV_NAMES.items()
+            if values.get(name)
+        }
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from groupkit._asgi import BackgroundServer, require_server_stack
+from groupkit._secrets import check_secret
 from groupkit.sandbox.emitter import Emitter
 from groupkit.sandbox.state import SandboxState
 
@@ -70,7 +71,9 @@ class Sandbox(SandboxState):
         self._port = port
         self.archive = Path(archive) if archive is not None else None
         self._webhook_url = webhook_url
-        self._app_secret = app_secret
+        self._app_secret = (
+            None if app_secret is None else check_secret(app_secret, "the sandbox app secret")
+        )
         self.time_scale = time_scale
         self._server: BackgroundServer | None = None
 

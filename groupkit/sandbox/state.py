@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from groupkit import payloads, webhooks
+from groupkit._secrets import check_secret
 from groupkit.catalog import lookup
 from groupkit.sandbox.emitter import Emitter
 from groupkit.simulate import model
@@ -117,7 +118,11 @@ class SandboxState:
         phone_number_id: str = "106540352242922",
         waba_id: str = "102290129340398",
     ) -> None:
-        self.api_key = api_key or "sandbox-" + secrets.token_urlsafe(16)
+        self.api_key = (
+            "sandbox-" + secrets.token_urlsafe(16)
+            if api_key is None
+            else check_secret(api_key, "the sandbox API key", header=True)
+        )
         self.phone_number_id = phone_number_id
         self.waba_id = waba_id
         self.failure_rate = failure_rate

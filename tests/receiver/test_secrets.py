@@ -4,32 +4,41 @@ from __future__ import annotations
 
 import logging
 import pickle
+import traceback
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from groupkit.cli import main
+from groupkit.exceptions import SecretError
 from groupkit.receiver import ReceiverError, Secret, load_secrets, serve
 from groupkit.signatures import sign, verify
 from tests.receiver.conftest import webhook
 
+# Secrets the receiver accepts, however odd.
 WEIRD = [
     "%s%r{0}{}%(x)s",
     "\"quoted\" 'single' `tick`",
-    " spaces\tand tabs ",
+    "inner spaces are fine",
     "unicodé 🔑 секрет",
     "back\\slash\\n\\x00",
     "<secret>=#hash&amp;",
     "x" * 300,
-    "ends with a newline\n",
+    "non-utf8 byte from the environment \udcff",
+]
+# Secrets it refuses (SecretError, issue 20): control characters, whitespace at an end.
+REFUSED = [
+    " spaces\tand tabs ",
+    "s3cr3t-from-a-file\n",
     "nul\x00inside",
     "\r\ncrlf injected\r\n",
     "line\u2028separator\x85next\x0cfeed\x1erecord",
-    "non-utf8 byte from the environment \udcff",
+    "del\x7fchar",
+    "k3y-then-a-space ",
 ]
 # A line of a file holds neither a newline nor a byte that is not UTF-8.
-IN_A_FILE = [v for v in WEIRD if "\n" not in v and "\r" not in v and "\udcff" not in v]
+IN_A_FILE = [v for v in WEIRD if "\udcff" not in v]
 
 
 def sendable(text: str) -> str:
@@ -133,8 +142,30 @@ def test_no_log_record_response_or_file_holds_a_secret(tmp_path, caplog, value):
         assert secret.encode("utf-8", "surrogateescape") not in files
 
 
+@pytest.mark.parametrize("value", REFUSED)
+def test_a_secret_with_a_control_character_is_refused_without_quoting_it(tmp_path, value):
+    environ = {"GROUPKIT_APP_SECRET": value}
+    path = tmp_path / "secrets.env"
+    path.write_bytes(b"GROUPKIT_VERIFY_TOKEN=" + value.encode() + b"\n")
+    attempts = [
+        lambda: Secret(value),
+        lambda: load_secrets(environ=environ),
+        lambda: serve(tmp_path, secrets=load_secrets(environ=environ)),
+    ]
+    if "\n" not in value and "\r" not in value:  # it fits on one line of a file
+        attempts.append(lambda: load_secrets(path, environ={}))
+    for attempt in attempts:
+        with pytest.raises(SecretError) as caught:
+            attempt()
+        shown = "".join(traceback.format_exception(caught.value)) + repr(caught.value.args)
+        for form in (value, repr(value)[1:-1], value.strip(), repr(value.encode())[2:-1]):
+            assert form not in shown
+    with pytest.raises(SecretError, match="GROUPKIT_APP_SECRET"):
+        load_secrets(environ=environ)
+
+
 # An environment variable cannot hold a NUL.
-@pytest.mark.parametrize("value", [v for v in WEIRD if "\x00" not in v])
+@pytest.mark.parametrize("value", [v for v in WEIRD + REFUSED if "\x00" not in v])
 def test_the_cli_never_prints_a_secret_it_was_given(tmp_path, value):
     env = {"GROUPKIT_APP_SECRET": value, "GROUPKIT_VERIFY_TOKEN": value}
     runs = [
