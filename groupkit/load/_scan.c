@@ -1586,7 +1586,7 @@ done:
 
 PyDoc_STRVAR(hash_text_doc,
 "hash_text(offsets, data, offset, length, large, out) -> None\n\n"
-"64-bit FNV-1a hashes of ``length`` strings of an Arrow string array (its\n"
+"64-bit hashes of ``length`` strings of an Arrow string array (its\n"
 "``offsets`` and ``data`` buffers, from row ``offset``; int64 offsets when\n"
 "``large``), written to ``out``, a writable buffer of that many uint64.  For\n"
 "finding candidate duplicates fast: equal strings hash alike; unequal ones\n"
@@ -1626,9 +1626,19 @@ static PyObject *scan_hash_text(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "hash_text: offsets outside the data");
             goto done;
         }
-        uint64_t v = 0xcbf29ce484222325ULL;
-        for (int64_t k = a; k < b; k++)
-            v = (v ^ d[k]) * 0x100000001b3ULL;
+        /* Eight bytes a step (a multiply and a shift), the length mixed in: ids are
+         * tens of bytes, and a byte at a time was most of the time. */
+        uint64_t v = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(b - a), w;
+        int64_t k = a;
+        for (; k + 8 <= b; k += 8) {
+            memcpy(&w, d + k, 8);
+            v = (v ^ w) * 0xff51afd7ed558ccdULL;
+            v ^= v >> 32;
+        }
+        w = 0;
+        memcpy(&w, d + k, (size_t)(b - k));
+        v = (v ^ w) * 0xc4ceb9fe1a85ec53ULL;
+        v ^= v >> 29;
         h[i] = v;
     }
     result = Py_NewRef(Py_None);
@@ -1643,11 +1653,20 @@ PyDoc_STRVAR(newlines_doc, "newlines(buffer) -> int\n\nThe number of newline byt
 
 static Py_ssize_t count_byte(const char *s, const char *end, char c)
 {
+    /* Compare and add in 255-byte rounds of byte counters: a loop the compiler
+     * turns into vector instructions, several times faster than a memchr per
+     * match on NDJSON, where a newline comes every few hundred bytes. */
     Py_ssize_t n = 0;
-    while ((s = memchr(s, c, (size_t)(end - s))) != NULL) {
-        n++;
-        s++;
+    while (end - s >= 255 * 16) {
+        unsigned char acc[16] = {0};
+        for (int round = 0; round < 255; round++, s += 16)
+            for (int k = 0; k < 16; k++)
+                acc[k] += s[k] == c;
+        for (int k = 0; k < 16; k++)
+            n += acc[k];
     }
+    for (; s < end; s++)
+        n += *s == c;
     return n;
 }
 

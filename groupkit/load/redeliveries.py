@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-__all__ = ["redelivered"]
+__all__ = ["redelivered", "rows_at"]
 
 # Columns that tell most rows apart: a cheap first pass over all rows, so only the
 # candidates are compared on every identity column.
@@ -26,6 +27,41 @@ _CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")
 
 def _duplicated(df: pd.DataFrame, key: list[str]) -> np.ndarray:
     return df.duplicated(subset=key, keep=False).to_numpy()
+
+
+def rows_at(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The rows of ``df`` at ``positions``, without joining Arrow chunks.
+
+    A loaded frame's text columns hold one Arrow chunk per block read, and
+    ``df.iloc`` joins them into one before it takes anything: 0.25 s to pick 74
+    candidate rows out of 1.4 million statuses. Each chunk is taken from here.
+
+    Examples
+    --------
+    >>> df = pd.concat([pd.DataFrame({"a": ["x", "y"]}), pd.DataFrame({"a": ["z"]})],
+    ...                ignore_index=True).astype({"a": "str"})
+    >>> rows_at(df, np.array([0, 2]))["a"].tolist()
+    ['x', 'z']
+    """
+    index = df.index[positions]
+    out = {}
+    for name, col in df.items():
+        arrow = getattr(col.array, "_pa_array", None)  # pandas' Arrow-backed arrays
+        if arrow is None or getattr(arrow, "num_chunks", 1) < 2:
+            out[name] = col.array.take(positions)
+            continue
+        sizes = np.array([len(c) for c in arrow.chunks])
+        ends = np.cumsum(sizes)
+        which = np.searchsorted(ends, positions, side="right")
+        parts = [
+            arrow.chunks[k].take(pa.array(positions[which == k] - (ends[k] - sizes[k])))
+            for k in np.unique(which)
+        ]
+        try:  # pandas 3: the array type takes Arrow data and its own dtype
+            out[name] = type(col.array)(pa.chunked_array(parts, type=arrow.type), dtype=col.dtype)
+        except TypeError:
+            out[name] = col.array.take(positions)
+    return pd.DataFrame(out, index=index, copy=False)
 
 
 def redelivered(
@@ -71,7 +107,8 @@ def redelivered(
     maybe = candidates(df, key)
     if not maybe.any():
         return drop
-    sub = df.loc[maybe]
+    wanted = [*cols, "source", *(["received_at"] if "received_at" in df.columns else [])]
+    sub = rows_at(df[wanted], np.flatnonzero(maybe))
     # A column empty on every candidate tells none apart: most of a frame's columns
     # are (contacts, envelope, extra on statuses), and grouping on them is the cost.
     cols = [c for c in cols if sub[c].notna().any()]

@@ -215,6 +215,9 @@ def received_ms(value: object) -> int:
         if dt.tzinfo is None:
             raise BadRecord(f"received_at {value!r} has no time zone")
         return int(dt.timestamp() * 1000)
+    if value.__class__ is int and not -(2**63) <= value < 2**63:  # type: ignore[operator]
+        # Checked before math.isfinite, which cannot take an int beyond a float.
+        raise BadRecord(f"received_at {shown(value)} is out of range (not a time)")
     if value.__class__ not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
         raise BadRecord(f"received_at {value!r} is not a time")
     # A unix time in milliseconds is > 1e11 for any date after 1973.
@@ -713,7 +716,7 @@ def _change_rows(rows, change: dict, envelope, entry, where: str, rest: dict, fi
         if change.keys() <= _CHANGE_KEYS
         else {k: v for k, v in change.items() if k not in _CHANGE_KEYS}
     )
-    if fld not in _KNOWN:
+    if fld.__class__ is not str or fld not in _KNOWN:  # an object here is not hashable
         meta = value.get("metadata") if value.__class__ is dict else None
         scope = (envelope, entry, change, {"metadata": meta}, None, None, fidx, loc, None)
         rows["other_changes"].append(({}, (*scope[:DERIVED], "change")))

@@ -205,8 +205,8 @@ def test_mutations_are_deterministic_and_varied():
     assert fuzz._deep(rng, b'{"a":1}').count(b"[") + fuzz._deep(rng, b'{"a":1}').count(b"{") > 2
 
 
-# Faults of the walker (not the lane) that the fuzzer found; both paths raise alike, so
-# fuzz.KNOWN_CRASHES skips them until walk.py is fixed.
+# Faults of the walker (not the lane) that the fuzzer found: both paths raised
+# (TypeError, OverflowError) instead of rejecting the record.
 WALKER_FAULTS = {
     "field is an object": b'{"entry":[{"id":"1","changes":[{"field":{},"value":{}}]}]}',
     "field is an array": b'{"entry":[{"id":"1","changes":[{"field":[null],"value":{}}]}]}',
@@ -214,12 +214,6 @@ WALKER_FAULTS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, OverflowError),
-    reason="walk.py raises instead of rejecting: _change_rows hashes a non-string "
-    "changes[].field; received_ms calls math.isfinite on an int beyond a float",
-)
 @pytest.mark.parametrize("name", WALKER_FAULTS)
 def test_a_malformed_field_or_received_at_is_read_or_rejected_not_raised(name):
     good = fuzz.sample_seeds()[0]
