@@ -87,8 +87,18 @@ def generator_seeds(lines: int = 400) -> list[bytes]:
         "_groupkit_make_archive", ROOT / "benchmarks" / "make_archive.py"
     )
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return [orjson.dumps(hook) for hook in itertools.islice(module.generate(lines), lines)]
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    finally:
+        del sys.modules[spec.name]
+    # Every mix, so that inbound messages in many scripts seed the message lane too.
+    each = max(1, lines // len(module.MIXES))
+    return [
+        orjson.dumps(hook)
+        for mix in module.MIXES.values()
+        for hook in itertools.islice(module.generate(each, 0, mix), each)
+    ]
 
 
 def peer_seeds() -> list[bytes]:
