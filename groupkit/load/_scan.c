@@ -584,8 +584,10 @@ static int pricing(P *x, Str f[4], int *billable)
     END(r);
 }
 
-/* null, or an object whose members are text (or null) fields named in keys: out[i]. */
-static int text_fields(P *x, const Key *keys, int n, Str *out)
+/* null, or an object whose members are text (or null) fields named in keys: out[i].
+ * With o, text may hold any UTF-8 and escapes (ustr); without, plain ASCII (str). */
+static int ustr_or_null(P *x, Str *out, Out *o);
+static int text_fields(P *x, const Key *keys, int n, Str *out, Out *o)
 {
     Str k;
     int r;
@@ -600,7 +602,7 @@ static int text_fields(P *x, const Key *keys, int n, Str *out)
         if (i < 0)
             return ROUTE;
         ONCE(i);
-        if (str_or_null(x, &out[i]))
+        if (o ? ustr_or_null(x, &out[i], o) : str_or_null(x, &out[i]))
             return ROUTE;
     }
     END(r);
@@ -660,7 +662,7 @@ static int conversation(P *x, Status *st)
         }
         else if (KEY(k, "origin")) {
             ONCE(1);
-            if (text_fields(x, ORIGIN_KEYS, 1, &st->conv_cat))
+            if (text_fields(x, ORIGIN_KEYS, 1, &st->conv_cat, NULL))
                 return ROUTE;
         }
         else if (KEY(k, "pricing")) {
@@ -769,69 +771,39 @@ static int flag(P *x, int *out)
 }
 
 static const Key PROFILE_KEYS[] = {NAME("name"), NAME("username"), NAME("country_code")};
+static const Key CONTACT_KEYS[] = {
+    NAME("wa_id"), NAME("user_id"), NAME("parent_user_id"), NAME("username"), NAME("country_code"),
+};
 
 /* The one contact of a message line: every key declared, so nothing is left over. */
 static int contact(P *x, Out *o)
 {
-    Str k, prof[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}}, user = {NULL, 0}, cc = {NULL, 0};
-    Str *f = o->msg.f;
+    Str k, prof[3], own[5] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
     int r;
     unsigned seen = 0;
+    prof[0].p = prof[1].p = prof[2].p = NULL;
     MEMBERS(x, k, r)
     {
         if (KEY(k, "profile")) {
-            ONCE(0);
-            /* text_fields takes ASCII only: names are read with ustr instead */
-            Str pk;
-            int pr;
-            unsigned pseen = 0;
-            if (at(x, 'n')) {
-                if (lit(x, "null", 4))
-                    return ROUTE;
-                continue;
-            }
-            for (int first_ = 1; (pr = member(x, &first_, &pk)) == 1;) {
-                int i = find(pk, PROFILE_KEYS, 3);
-                if (i < 0 || (pseen & (1u << i)))
-                    return ROUTE;
-                pseen |= 1u << i;
-                if (ustr_or_null(x, &prof[i], o))
-                    return ROUTE;
-            }
-            if (pr)
-                return ROUTE;
-        }
-        else if (KEY(k, "wa_id")) {
-            ONCE(1);
-            if (ustr_or_null(x, &f[M_CWA], o))
-                return ROUTE;
-        }
-        else if (KEY(k, "user_id")) {
-            ONCE(2);
-            if (ustr_or_null(x, &f[M_CUID], o))
-                return ROUTE;
-        }
-        else if (KEY(k, "parent_user_id")) {
-            ONCE(3);
-            if (ustr_or_null(x, &f[M_CPUID], o))
-                return ROUTE;
-        }
-        else if (KEY(k, "username")) {
-            ONCE(4);
-            if (ustr_or_null(x, &user, o))
-                return ROUTE;
-        }
-        else if (KEY(k, "country_code")) {
             ONCE(5);
-            if (ustr_or_null(x, &cc, o))
+            if (text_fields(x, PROFILE_KEYS, 3, prof, o))
                 return ROUTE;
+            continue;
         }
-        else
+        int i = find(k, CONTACT_KEYS, 5);
+        if (i < 0)
+            return ROUTE;
+        ONCE(i);
+        if (ustr_or_null(x, &own[i], o))
             return ROUTE;
     }
+    Str *f = o->msg.f;
+    f[M_CWA] = own[0];
+    f[M_CUID] = own[1];
+    f[M_CPUID] = own[2];
     f[M_CNAME] = prof[0];
-    f[M_CUSER] = first(prof[1], user);
-    f[M_CCC] = first(prof[2], cc);
+    f[M_CUSER] = first(prof[1], own[3]); /* the declared order: profile's first */
+    f[M_CCC] = first(prof[2], own[4]);
     END(r);
 }
 
@@ -1053,7 +1025,7 @@ static int value(P *x, Out *o, Ctx *c)
     {
         if (KEY(k, "metadata")) {
             ONCE(0);
-            if (text_fields(x, METADATA_KEYS, 2, c->meta))
+            if (text_fields(x, METADATA_KEYS, 2, c->meta, NULL))
                 return ROUTE;
         }
         else if (KEY(k, "statuses")) {
