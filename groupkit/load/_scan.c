@@ -1621,6 +1621,48 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(checksum_doc,
+"checksum(buffer) -> int\n\n"
+"Two 64-bit Fletcher-style sums over the buffer's 8-byte words (the tail padded\n"
+"with zeros, the length mixed in), as one 128-bit number, computed without the\n"
+"GIL: any changed byte changes it.  The cache's check that a mapped Arrow file\n"
+"is the one it wrote, at memory speed (zlib's CRC-32 ran at 2 GB/s and was most\n"
+"of a cached reload).");
+
+static PyObject *scan_checksum(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE))
+        return NULL;
+    const unsigned char *p = view.buf;
+    Py_ssize_t n = view.len, i = 0;
+    uint64_t a = 1, b = (uint64_t)n, w;
+    Py_BEGIN_ALLOW_THREADS
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        a += w;
+        b += a;
+    }
+    w = 0;
+    memcpy(&w, p + i, (size_t)(n - i));
+    a += w;
+    b += a;
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    /* Both sums, as one 128-bit number: folding them into 64 bits could cancel a
+     * flip of a word's top bit. */
+    PyObject *hi = PyLong_FromUnsignedLongLong(b), *lo = PyLong_FromUnsignedLongLong(a);
+    PyObject *shift = PyLong_FromLong(64), *up = NULL, *out = NULL;
+    if (hi && lo && shift && (up = PyNumber_Lshift(hi, shift)))
+        out = PyNumber_Or(up, lo);
+    Py_XDECREF(hi);
+    Py_XDECREF(lo);
+    Py_XDECREF(shift);
+    Py_XDECREF(up);
+    return out;
+}
+
 PyDoc_STRVAR(newlines_doc, "newlines(buffer) -> int\n\nThe number of newline bytes in a buffer.");
 
 static Py_ssize_t count_byte(const char *s, const char *end, char c)
@@ -1677,6 +1719,7 @@ static PyMethodDef methods[] = {
     {"read", scan_read, METH_VARARGS, read_doc},
     {"newlines", scan_newlines, METH_O, newlines_doc},
     {"hash_text", scan_hash_text, METH_VARARGS, hash_text_doc},
+    {"checksum", scan_checksum, METH_O, checksum_doc},
     {"brackets", scan_brackets, METH_O, brackets_doc},
     {NULL, NULL, 0, NULL},
 };

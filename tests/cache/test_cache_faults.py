@@ -5,6 +5,7 @@ different result."""
 from __future__ import annotations
 
 import errno
+import importlib.util
 import json
 import os
 import shutil
@@ -15,6 +16,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import groupkit
 from groupkit.load import cache
@@ -269,3 +272,20 @@ def test_concurrent_writers_of_one_entry_all_load_and_leave_one_good_entry(tmp_p
     assert messages == [] and parses == []
     assert_same_archive(got, groupkit.read_webhooks(path, cache=False, workers=1))
     assert len(list((root / "archives").iterdir())) == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("groupkit.load._scan") is None, reason="no C lane")
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.integers(min_value=0), st.integers(min_value=0, max_value=7))
+def test_the_checksum_of_cached_files_sees_every_flipped_bit(data, where, bit):
+    """The whole-archive entry is checked by word sums, not CRC-32: any one flipped bit,
+    anywhere in a file (the padded tail included), must change the sum."""
+    from groupkit.load._scan import checksum
+
+    if not data:
+        assert checksum(b"") != checksum(b"\x00")  # the length is part of it
+        return
+    flipped = bytearray(data)
+    flipped[where % len(data)] ^= 1 << bit
+    assert checksum(bytes(flipped)) != checksum(data)
+    assert checksum(data) == checksum(bytearray(data))
