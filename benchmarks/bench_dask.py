@@ -10,32 +10,28 @@ Usage::
 
     python benchmarks/bench_dask.py [ARCHIVE] [--lines 1000000] [--workers 2] [--blocksize 64MiB]
 
-Without ``ARCHIVE`` it uses ``benchmarks/data/archive_<lines>.ndjson``, generating it
-with ``benchmarks/make_archive.py`` when missing (git-ignored).
+Without ``ARCHIVE`` it uses ``bench_load.py``'s status-heavy archive of that many
+lines, generated when missing (git-ignored).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
 
 def _archive(path: str | None, lines: int) -> Path:
+    """The given archive, or bench_load.py's status-heavy archive of ``lines`` lines."""
     if path is not None:
         return Path(path)
-    target = HERE / "data" / f"archive_{lines}.ndjson"
-    if not target.exists():
-        target.parent.mkdir(exist_ok=True)
-        script = HERE / "make_archive.py"
-        subprocess.run(
-            [sys.executable, str(script), str(target), "--lines", str(lines)], check=True
-        )
-    return target
+    from bench_load import ensure_archive
+
+    return ensure_archive(lines)[0]
 
 
 def _timed(fn):
