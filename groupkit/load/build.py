@@ -22,11 +22,6 @@ from groupkit.load.arrays import nulls
 from groupkit.load.redeliveries import redelivered
 from groupkit.load.walk import RAW_COLUMNS, OutOfRange, Sink, canonical, columns, kind_of, shown
 
-try:
-    from groupkit.load import _scan
-except ImportError:  # pragma: no cover - installed without a C compiler
-    _scan = None
-
 _ARROW = {
     schema.STR: pa.large_string(),
     schema.CAT: pa.large_string(),
@@ -415,55 +410,9 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     return df
 
 
-def _column_hash(col: pd.Series) -> np.ndarray:
-    """A uint64 per value: equal values hash alike (nulls too)."""
-    if isinstance(col.dtype, pd.DatetimeTZDtype):
-        return col.array.asi8.view(np.uint64)
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy().astype(np.uint64)
-    if _scan is not None and isinstance(col.dtype, pd.StringDtype):
-        try:
-            chunks = pa.chunked_array(col.array.__arrow_array__()).chunks
-        except (AttributeError, TypeError, pa.ArrowException):
-            chunks = None  # strings not backed by Arrow (pandas' python storage)
-        if chunks is not None:
-            out = np.empty(len(col), dtype=np.uint64)
-            at = 0
-            for chunk in chunks:
-                large = pa.types.is_large_string(chunk.type)
-                _, offsets, data = chunk.buffers()
-                data = data if data is not None else b""
-                _scan.hash_text(offsets, data, chunk.offset, len(chunk), large, out[at:])
-                at += len(chunk)
-            return out
-    return pd.util.hash_pandas_object(col, index=False).to_numpy()
-
-
-def candidate_duplicates(df: pd.DataFrame, key: list[str]) -> np.ndarray:
-    """Rows that may be equal to another row on ``key``: a superset of
-    ``df.duplicated(subset=key, keep=False)``, for a full comparison after.
-
-    Each column is hashed to 64 bits (strings in C) and the rows' combined hashes
-    are compared: ``duplicated`` on the text itself spent 0.35 s of the main
-    process on 200,000 message ids (pandas 3 factorizes Arrow strings one chunk at
-    a time), against 0.02 s here.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 1]})
-    >>> candidate_duplicates(df, ["a", "b"]).tolist()
-    [True, False, True]
-    """
-    combined = np.zeros(len(df), dtype=np.uint64)
-    for name in key:
-        combined = combined * np.uint64(0x100000001B3) ^ _column_hash(df[name])
-    return pd.Series(combined, copy=False).duplicated(keep=False).to_numpy()
-
-
 def drop_redeliveries(frame: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ``df`` into (kept, dropped) by :func:`groupkit.load.redeliveries.redelivered`,
-    its candidates found by :func:`candidate_duplicates`."""
-    drop = redelivered(df, schema.identity_columns(frame), candidate_duplicates)
+    """Split ``df`` into (kept, dropped) by :func:`groupkit.load.redeliveries.redelivered`."""
+    drop = redelivered(df, schema.identity_columns(frame))
     if not drop.any():
         return df, df.iloc[:0]
     return df.loc[~drop].reset_index(drop=True), df.loc[drop]

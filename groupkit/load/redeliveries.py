@@ -18,15 +18,61 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["redelivered", "rows_at"]
+try:
+    from groupkit.load import _scan
+except ImportError:  # pragma: no cover - installed without a C compiler
+    _scan = None
+
+__all__ = ["candidate_duplicates", "redelivered", "rows_at"]
 
 # Columns that tell most rows apart: a cheap first pass over all rows, so only the
 # candidates are compared on every identity column.
 _CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")
 
 
-def _duplicated(df: pd.DataFrame, key: list[str]) -> np.ndarray:
-    return df.duplicated(subset=key, keep=False).to_numpy()
+def _column_hash(col: pd.Series) -> np.ndarray:
+    """A uint64 per value: equal values hash alike (nulls too)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return col.array.asi8.view(np.uint64)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.uint64)
+    if _scan is not None and isinstance(col.dtype, pd.StringDtype):
+        try:
+            chunks = pa.chunked_array(col.array.__arrow_array__()).chunks
+        except (AttributeError, TypeError, pa.ArrowException):
+            chunks = None  # strings not backed by Arrow (pandas' python storage)
+        if chunks is not None:
+            out = np.empty(len(col), dtype=np.uint64)
+            at = 0
+            for chunk in chunks:
+                large = pa.types.is_large_string(chunk.type)
+                _, offsets, data = chunk.buffers()
+                data = data if data is not None else b""
+                _scan.hash_text(offsets, data, chunk.offset, len(chunk), large, out[at:])
+                at += len(chunk)
+            return out
+    return pd.util.hash_pandas_object(col, index=False).to_numpy()
+
+
+def candidate_duplicates(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Rows that may be equal to another row on ``key``: a superset of
+    ``df.duplicated(subset=key, keep=False)``, for a full comparison after.
+
+    Each column is hashed to 64 bits (strings in C) and the rows' combined hashes
+    are compared: ``duplicated`` on the text itself spent 0.35 s of the main
+    process on 200,000 message ids (pandas 3 factorizes Arrow strings one chunk at
+    a time), against 0.02 s here.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 1]})
+    >>> candidate_duplicates(df, ["a", "b"]).tolist()
+    [True, False, True]
+    """
+    combined = np.zeros(len(df), dtype=np.uint64)
+    for name in key:
+        combined = combined * np.uint64(0x100000001B3) ^ _column_hash(df[name])
+    return pd.Series(combined, copy=False).duplicated(keep=False).to_numpy()
 
 
 def rows_at(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
@@ -67,7 +113,7 @@ def rows_at(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
 def redelivered(
     df: pd.DataFrame,
     identity: Sequence[str],
-    candidates: Callable[[pd.DataFrame, list[str]], np.ndarray] = _duplicated,
+    candidates: Callable[[pd.DataFrame, list[str]], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Which rows of ``df`` redeliver an earlier-received row (a boolean mask).
 
@@ -80,8 +126,8 @@ def redelivered(
         The columns that make two rows the same event.
     candidates
         The first pass: rows that may equal another on a few key columns (any
-        superset of ``df.duplicated(subset=key, keep=False)``; the loader passes its
-        hashing :func:`groupkit.load.build.candidate_duplicates`).
+        superset of ``df.duplicated(subset=key, keep=False)``; by default the hashing
+        :func:`candidate_duplicates`, for the pandas loader and Dask alike).
 
     Returns
     -------
@@ -104,7 +150,7 @@ def redelivered(
         return drop
     cols = list(identity)
     key = [c for c in _CANDIDATE_KEYS if c in cols] or cols
-    maybe = candidates(df, key)
+    maybe = (candidates or candidate_duplicates)(df, key)
     if not maybe.any():
         return drop
     wanted = [*cols, "source", *(["received_at"] if "received_at" in df.columns else [])]

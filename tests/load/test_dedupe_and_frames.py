@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import groupkit
 from groupkit import schema
 from groupkit.load import read_record
-from groupkit.load.build import candidate_duplicates
+from groupkit.load.redeliveries import candidate_duplicates
 from tests.load.webhooks import GROUP, hook, ndjson, status, statuses, text_message
 
 FAILED = statuses(
