@@ -1,7 +1,7 @@
 """Native JSON readers on the loader's own blocks: is hand-written C worth it?
 
-Before the C lane grew to read inbound messages, the question was whether a
-well-kept native reader could do the job: pyarrow's JSON reader, given a complete
+When the C lane grew to read inbound messages, the question was whether a
+well-kept native reader could do the job instead: pyarrow's JSON reader, given a complete
 explicit schema of the webhook (so that it builds typed nested columns in C++),
 with any block it refuses handed to the walker.  This script measures, on 8 MB
 blocks of each archive mix (``make_archive.MIXES``), single-threaded CPU time:
