@@ -110,8 +110,7 @@ def _status_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
     }
     # Every other column is null on a lane line: no errors, no contacts, no extra keys,
     # no envelope (the lane sends any line that has one to the walker).
-    none = nulls(n, _T)
-    return {name: known.get(name, none) for name in RAW_COLUMNS["statuses"]}
+    return _with_nulls("statuses", n, known)
 
 
 def _message_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
@@ -126,5 +125,10 @@ def _message_columns(n: int, columns: tuple, fidx: int) -> dict[str, pa.Array]:
         **_line_numbers(n, fidx, loc),
     }
     # Null on a lane line: errors, referrals, system fields, extra keys, envelope.
+    return _with_nulls("messages", n, known)
+
+
+def _with_nulls(frame: str, n: int, known: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """Every raw column of ``frame``: the lane's, and one shared null column for the rest."""
     none = nulls(n, _T)
-    return {name: known.get(name, none) for name in RAW_COLUMNS["messages"]}
+    return {name: known.get(name, none) for name in RAW_COLUMNS[frame]}

@@ -30,27 +30,36 @@ __all__ = ["candidate_duplicates", "redelivered", "rows_at"]
 _CANDIDATE_KEYS = ("message_id", "status", "participant_id", "timestamp")
 
 
+def _arrow(col: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow data behind a pandas column backed by Arrow, else None."""
+    if not isinstance(col.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        return None
+    try:
+        data = col.array.__arrow_array__()
+    except (AttributeError, TypeError, pa.ArrowException):
+        return None  # strings not backed by Arrow (pandas' python storage)
+    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+
+
 def _column_hash(col: pd.Series) -> np.ndarray:
     """A uint64 per value: equal values hash alike (nulls too)."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return col.array.asi8.view(np.uint64)
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col.cat.codes.to_numpy().astype(np.uint64)
-    if _scan is not None and isinstance(col.dtype, pd.StringDtype):
-        try:
-            chunks = pa.chunked_array(col.array.__arrow_array__()).chunks
-        except (AttributeError, TypeError, pa.ArrowException):
-            chunks = None  # strings not backed by Arrow (pandas' python storage)
-        if chunks is not None:
-            out = np.empty(len(col), dtype=np.uint64)
-            at = 0
-            for chunk in chunks:
-                large = pa.types.is_large_string(chunk.type)
-                _, offsets, data = chunk.buffers()
-                data = data if data is not None else b""
-                _scan.hash_text(offsets, data, chunk.offset, len(chunk), large, out[at:])
-                at += len(chunk)
-            return out
+    arrow = _arrow(col) if _scan is not None else None
+    if arrow is not None and (
+        pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)
+    ):
+        out = np.empty(len(col), dtype=np.uint64)
+        at = 0
+        for chunk in arrow.chunks:
+            large = pa.types.is_large_string(chunk.type)
+            _, offsets, data = chunk.buffers()
+            data = data if data is not None else b""
+            _scan.hash_text(offsets, data, chunk.offset, len(chunk), large, out[at:])
+            at += len(chunk)
+        return out
     return pd.util.hash_pandas_object(col, index=False).to_numpy()
 
 
@@ -92,8 +101,8 @@ def rows_at(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     index = df.index[positions]
     out = {}
     for name, col in df.items():
-        arrow = getattr(col.array, "_pa_array", None)  # pandas' Arrow-backed arrays
-        if arrow is None or getattr(arrow, "num_chunks", 1) < 2:
+        arrow = _arrow(col)
+        if arrow is None or arrow.num_chunks < 2:
             out[name] = col.array.take(positions)
             continue
         sizes = np.array([len(c) for c in arrow.chunks])
